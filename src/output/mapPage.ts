@@ -11,7 +11,7 @@ export const mapPageHtml = `<!doctype html>
 <title>Lateral — live map</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-  body { margin: 0; font: 13px/1.4 system-ui, sans-serif; background: #111418; color: #d8dde3; display: grid; grid-template-columns: 1fr 430px; height: 100vh; }
+  body { margin: 0; font: 13px/1.4 system-ui, sans-serif; background: #111418; color: #d8dde3; display: grid; grid-template-columns: 1fr 430px; grid-template-rows: auto 1fr; height: 100vh; }
   header { grid-column: 1 / 3; padding: 8px 14px; background: #1b2027; display: flex; gap: 18px; align-items: baseline; }
   header h1 { font-size: 15px; margin: 0; }
   #status.stale { color: #f0a020; }
@@ -36,8 +36,8 @@ export const mapPageHtml = `<!doctype html>
 <header><h1>Lateral — east-west traffic</h1><span id="summary">loading…</span><span id="status"></span></header>
 <main><svg id="map" viewBox="0 0 1000 700" preserveAspectRatio="xMidYMid meet">
   <defs>
-    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5d7a95"/></marker>
-    <marker id="arrowRed" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#e5483c"/></marker>
+    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5d7a95"/></marker>
+    <marker id="arrowRed" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#e5483c"/></marker>
   </defs>
   <g id="edges"></g><g id="nodes"></g>
 </svg><div id="empty" class="empty" hidden>No traffic seen yet.</div></main>
@@ -84,7 +84,7 @@ function draw(data) {
     const x2 = b.x - (dx / len) * R + ox, y2 = b.y - (dy / len) * R + oy;
     const g = el("g", { class: "edge" + (e.blocked ? " blocked" : ""), "data-edge": e.src + "->" + e.dst, "data-blocked": e.blocked, "data-rate": e.bytesPerSec });
     g.appendChild(el("line", { x1, y1, x2, y2, "stroke-width": 1 + 5 * Math.sqrt(e.bytesPerSec / maxRate) }));
-    const label = rate(e.bytesPerSec) + (e.appProtos.length ? " " + e.appProtos.join(",") : "") + (e.blockedPackets ? " ⛔" + e.blockedPackets : "");
+    const label = rate(e.bytesPerSec) + (e.appProtos.length ? " " + e.appProtos.join(",") : "") + (e.blockedPackets ? ", " + e.blockedPackets + " blocked" : "");
     g.appendChild(el("text", { x: (x1 + x2) / 2 + ox * 2, y: (y1 + y2) / 2 + oy * 2 }, label));
     g.appendChild(el("title", {}, e.src + " → " + e.dst + ": " + e.packets + " packets, " + e.bytes + " bytes, " + e.flows + " flows, " + e.alerts + " alerts"));
     edgesG.appendChild(g);

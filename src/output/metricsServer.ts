@@ -88,6 +88,9 @@ export class MetricsServer {
       } else if (path === '/' || path === '/index.html') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
         res.end(req.method === 'HEAD' ? undefined : mapPageHtml);
+      } else if (path === '/favicon.ico') {
+        // Browsers ask for it; answer without an error in their console.
+        res.writeHead(204).end();
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }

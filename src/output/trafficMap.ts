@@ -90,7 +90,7 @@ export class TrafficMap {
 
   /** Traffic of one container pair since the last call (already label-bounded). */
   addTraffic(src: string, dst: string, appProto: string, packets: number, bytes: number, blockedPackets: number, flows: number, alerts: number, nowMs: number): void {
-    const e = this.edge(src, dst);
+    const e = this.edge(src, dst, nowMs);
     if (appProto !== '') e.appProtos.add(appProto);
     e.packets += packets;
     e.bytes += bytes;
@@ -106,13 +106,13 @@ export class TrafficMap {
   }
 
   /** Keeps the alert for the page's "latest alerts" list. */
-  recordAlert(a: AlertRecordInput): void {
+  recordAlert(a: AlertRecordInput, nowMs: number = Date.now()): void {
     const src = a.srcContainer?.name ?? 'unknown';
     const dst = a.destContainer?.name ?? 'unknown';
     if (a.srcContainer) this.containers.set(src, { ...this.containers.get(src), ...a.srcContainer });
     if (a.destContainer) this.containers.set(dst, { ...this.containers.get(dst), ...a.destContainer });
     this.nodeAlerts.set(dst, (this.nodeAlerts.get(dst) ?? 0) + 1);
-    const e = this.edge(src, dst);
+    const e = this.edge(src, dst, nowMs);
     if (a.blocked) e.blockedAlerts++;
     this.alerts.push({
       timestamp: formatEveTimestamp(a.tsSec, a.tsUsec),
@@ -163,11 +163,13 @@ export class TrafficMap {
     return { generatedAt: new Date(nowMs).toISOString(), nodes, edges, alerts: this.alerts.slice().reverse() };
   }
 
-  private edge(src: string, dst: string): EdgeState {
+  private edge(src: string, dst: string, nowMs: number): EdgeState {
     const key = `${src}\u0000${dst}`;
     let e = this.edges.get(key);
     if (!e) {
-      e = { src, dst, appProtos: new Set(), packets: 0, bytes: 0, blockedPackets: 0, flows: 0, alerts: 0, blockedAlerts: 0, samples: [] };
+      // Workers report about once a second, so a new edge's first traffic is taken as one
+      // second's worth: seed a zero sample a second back, so its rate shows at once.
+      e = { src, dst, appProtos: new Set(), packets: 0, bytes: 0, blockedPackets: 0, flows: 0, alerts: 0, blockedAlerts: 0, samples: [[nowMs - 1000, 0, 0]] };
       this.edges.set(key, e);
     }
     return e;
