@@ -71,3 +71,31 @@ export function buildEveStats(tsSec: number, tsUsec: number, s: StatsSnapshot): 
 export function formatEveStats(tsSec: number, tsUsec: number, s: StatsSnapshot): string {
   return JSON.stringify(buildEveStats(tsSec, tsUsec, s));
 }
+
+/** Anything that can produce a StatsSnapshot (LateralMetrics does). */
+export interface StatsSource {
+  statsSnapshot(): StatsSnapshot;
+}
+
+/** Anything that takes EVE lines (EveWriter does). */
+export interface EveLineSink {
+  write(line: string): boolean;
+}
+
+/**
+ * Writes a stats record every `intervalMs` (Suricata's default stats interval is 8 s). The
+ * timer does not keep the process alive. Returns a function that stops it after writing a
+ * final record, so the last totals reach the file on shutdown.
+ */
+export function startEveStats(sink: EveLineSink, source: StatsSource, intervalMs = 8000, now: () => number = Date.now): () => void {
+  const emit = (): void => {
+    const ms = now();
+    sink.write(formatEveStats(Math.floor(ms / 1000), (ms % 1000) * 1000, source.statsSnapshot()));
+  };
+  const timer = setInterval(emit, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    emit();
+  };
+}

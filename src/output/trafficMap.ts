@@ -66,6 +66,10 @@ interface EdgeState {
 
 export interface TrafficMapOptions {
   maxAlerts?: number;
+  /** Most edges kept; the least recently active goes first. Default 1000. */
+  maxEdges?: number;
+  /** Most container identities kept (least recently set goes first). Default 5000. */
+  maxContainers?: number;
   /** Rates are averaged over this window. Default 10 s. */
   rateWindowMs?: number;
 }
@@ -76,16 +80,22 @@ export class TrafficMap {
   private readonly nodeAlerts = new Map<string, number>();
   private readonly alerts: MapAlert[] = [];
   private readonly maxAlerts: number;
+  private readonly maxEdges: number;
+  private readonly maxContainers: number;
   private readonly windowMs: number;
 
   constructor(options: TrafficMapOptions = {}) {
     this.maxAlerts = options.maxAlerts ?? 50;
+    this.maxEdges = options.maxEdges ?? 1000;
+    this.maxContainers = options.maxContainers ?? 5000;
     this.windowMs = options.rateWindowMs ?? 10_000;
   }
 
   /** Image/network for a container name (from the Docker identity map); optional. */
   setContainer(identity: ContainerIdentity): void {
+    this.containers.delete(identity.name);
     this.containers.set(identity.name, identity);
+    if (this.containers.size > this.maxContainers) this.containers.delete(this.containers.keys().next().value as string);
   }
 
   /** Traffic of one container pair since the last call (already label-bounded). */
@@ -109,8 +119,8 @@ export class TrafficMap {
   recordAlert(a: AlertRecordInput, nowMs: number = Date.now()): void {
     const src = a.srcContainer?.name ?? 'unknown';
     const dst = a.destContainer?.name ?? 'unknown';
-    if (a.srcContainer) this.containers.set(src, { ...this.containers.get(src), ...a.srcContainer });
-    if (a.destContainer) this.containers.set(dst, { ...this.containers.get(dst), ...a.destContainer });
+    if (a.srcContainer) this.setContainer({ ...this.containers.get(src), ...a.srcContainer });
+    if (a.destContainer) this.setContainer({ ...this.containers.get(dst), ...a.destContainer });
     this.nodeAlerts.set(dst, (this.nodeAlerts.get(dst) ?? 0) + 1);
     const e = this.edge(src, dst, nowMs);
     if (a.blocked) e.blockedAlerts++;
@@ -166,7 +176,12 @@ export class TrafficMap {
   private edge(src: string, dst: string, nowMs: number): EdgeState {
     const key = `${src}\u0000${dst}`;
     let e = this.edges.get(key);
-    if (!e) {
+    if (e) {
+      // Keep the map ordered by last activity, so the bound evicts the stalest edge.
+      this.edges.delete(key);
+      this.edges.set(key, e);
+    } else {
+      if (this.edges.size >= this.maxEdges) this.edges.delete(this.edges.keys().next().value as string);
       // Workers report about once a second, so a new edge's first traffic is taken as one
       // second's worth: seed a zero sample a second back, so its rate shows at once.
       e = { src, dst, appProtos: new Set(), packets: 0, bytes: 0, blockedPackets: 0, flows: 0, alerts: 0, blockedAlerts: 0, samples: [[nowMs - 1000, 0, 0]] };

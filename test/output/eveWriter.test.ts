@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EveWriter } from '../../src/output/eveWriter';
-import { formatEveStats, StatsSnapshot } from '../../src/output/eveStats';
+import { formatEveStats, startEveStats, StatsSnapshot } from '../../src/output/eveStats';
+import { LateralMetrics } from '../../src/output/metrics';
+import { Verdict, WorkerCounters } from '../../src/output/workerCounters';
 import { LateralError } from '../../src/errors';
 
 function tmpDir(): string {
@@ -111,6 +113,36 @@ test('stats record carries Suricata counter names and Lateral additions', () => 
   assert.equal(r.stats.decoder, { pkts: 98, bytes: 9800, event: { ipv4_trunc: 1 } });
   assert.equal(r.stats.detect, { alert: 4 });
   assert.equal((r.stats.lateral as Record<string, unknown>).verdict, { accept: 90, drop: 8, bypass: 0 });
+});
+
+
+test('startEveStats writes periodic stats records from LateralMetrics, and a final one', async () => {
+  const kinds = { anomalyKinds: ['ipv4_trunc'], streamEventKinds: [] };
+  const dir = tmpDir();
+  const file = path.join(dir, 'eve.json');
+  const w = new EveWriter(file);
+  const m = new LateralMetrics({ ...kinds, defaultMetrics: false });
+  m.attachEveWriter(w);
+  const wc = new WorkerCounters(kinds);
+  wc.packet(Verdict.ACCEPT, 100);
+  wc.anomalies(1);
+  m.applyDelta(0, wc.takeDelta());
+  const stop = startEveStats(w, m, 30);
+  await new Promise((r) => setTimeout(r, 100));
+  wc.packet(Verdict.DROP, 50);
+  m.applyDelta(0, wc.takeDelta());
+  stop();
+  await w.close();
+  const recs = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { event_type: string; stats: { decoder: { pkts: number; bytes: number; event: Record<string, number> }; lateral: { verdict: Record<string, number> } } });
+  assert.ok(recs.length >= 3, `${recs.length} records`);
+  assert.ok(recs.every((r) => r.event_type === 'stats'));
+  assert.is(recs[0]!.stats.decoder.pkts, 1);
+  assert.is(recs[0]!.stats.decoder.event.ipv4_trunc, 1);
+  const last = recs[recs.length - 1]!;
+  assert.is(last.stats.decoder.pkts, 2);
+  assert.is(last.stats.decoder.bytes, 150);
+  assert.equal(last.stats.lateral.verdict, { accept: 1, drop: 1, bypass: 0 });
+  fs.rmSync(dir, { recursive: true });
 });
 
 test.run();
