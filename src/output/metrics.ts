@@ -243,9 +243,9 @@ export class LateralMetrics {
       name: 'lateral_pair_series_limit', help: 'Hard bound on container-pair label sets per pair metric (plus one "other").', registers,
       collect() { this.set(limiter.maxSeries); },
     });
-    new client.Gauge({
-      name: 'lateral_pair_overflow_admissions', help: 'Times a container pair was folded into the "other" labels since start.', registers,
-      collect() { this.set(limiter.overflowCount); },
+    new client.Counter({
+      name: 'lateral_pair_overflow_admissions_total', help: 'Times a container pair was folded into the "other" labels.', registers,
+      collect() { this.reset(); this.inc(limiter.overflowCount); },
     });
 
     // Label sets that must exist from the start, so dashboards show 0 rather than no data.

@@ -95,7 +95,7 @@ test('500 synthetic containers: pair series never exceed the bound, totals are k
   assert.is(sum(s, 'lateral_pair_flows_total'), 2000);
   assert.is(sum(s, 'lateral_pair_alerts_total', { action: 'blocked' }), 1);
   assert.is(sum(s, 'lateral_pair_series'), 50);
-  assert.ok(sum(s, 'lateral_pair_overflow_admissions') >= 1950);
+  assert.ok(sum(s, 'lateral_pair_overflow_admissions_total') >= 1950);
 
   // Eleven minutes later the first pairs are idle; new pairs may take their slots, the old
   // series disappear (stale in Prometheus) and the bound still holds.
