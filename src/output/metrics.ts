@@ -41,13 +41,16 @@ export interface LateralMetricsOptions extends CounterKinds {
   now?: () => number;
 }
 
+/** One line of /proc/net/netfilter/nfnetlink_queue (see parseNfqueueProcStats). */
 export interface QueueCounters {
-  /** /proc/net/netfilter/nfnetlink_queue: packets queued so far (queue_total... id). */
+  /** Packets waiting in the queue now (`queue_total`: a level, not a running count). */
   queueTotal: number;
-  /** Dropped by the kernel: queue full (queue_dropped). */
+  /** Dropped by the kernel because the queue was full (`queue_dropped`). */
   queueDropped: number;
-  /** Dropped by the kernel: netlink socket buffer full (user_dropped). */
+  /** Dropped by the kernel because the netlink socket buffer was full (`user_dropped`). */
   userDropped: number;
+  /** Last packet id handed out (`id_sequence`): the running count of packets queued (u32). */
+  idSequence: number;
 }
 
 export interface RuleLoadResult {
@@ -137,6 +140,7 @@ export class LateralMetrics {
   private readonly queueDropped: client.Counter<'queue'>;
   private readonly queueUserDropped: client.Counter<'queue'>;
   private readonly queueEnobufs: client.Counter<'queue'>;
+  private readonly queueLength: client.Gauge<'queue'>;
   private readonly uninspected: client.Counter;
   private readonly batchSize: MergedHistogram;
   private readonly latency: MergedHistogram;
@@ -159,6 +163,8 @@ export class LateralMetrics {
   /** Per worker: its latest absolute gauges. */
   private readonly workerGauges = new Map<number, { flowsActive: number; streamMemory: number }>();
   private readonly lastQueue = new Map<number, QueueCounters & { enobufs: number }>();
+  /** Per queue: running sums of the counter increments (for the stats record). */
+  private readonly queueSums = new Map<number, { packets: number; dropped: number; userDropped: number; enobufs: number }>();
   private lastUninspected = 0;
   private eveWriter: EveWriter | undefined;
 
@@ -189,7 +195,8 @@ export class LateralMetrics {
     this.flowsBypassed = counter('lateral_flows_bypassed_total', 'Flows offloaded to the kernel (connmark bypass).');
     this.anomalies = counter('lateral_decoder_anomalies_total', 'Decoder anomalies, by kind.', ['kind']);
     this.streamEvents = counter('lateral_stream_events_total', 'TCP stream reassembly events, by event.', ['event']);
-    this.queuePackets = counter('lateral_queue_packets_total', 'Packets the kernel queued to NFQUEUE, by queue number.', ['queue']);
+    this.queuePackets = counter('lateral_queue_packets_total', 'Packets the kernel queued to NFQUEUE (from id_sequence), by queue number.', ['queue']);
+    this.queueLength = new client.Gauge({ name: 'lateral_queue_length', help: 'Packets waiting in the NFQUEUE now (queue_total), by queue number.', labelNames: ['queue'], registers });
     this.queueDropped = counter('lateral_queue_dropped_total', 'Packets the kernel dropped because the queue was full (queue_dropped).', ['queue']);
     this.queueUserDropped = counter('lateral_queue_user_dropped_total', 'Packets the kernel dropped because the netlink socket buffer was full (user_dropped).', ['queue']);
     this.queueEnobufs = counter('lateral_queue_enobufs_total', 'ENOBUFS errors on the queue socket (lost packets).', ['queue']);
@@ -334,16 +341,30 @@ export class LateralMetrics {
 
   /**
    * Absolute kernel counters of one queue, as read from /proc/net/netfilter/nfnetlink_queue
-   * (and the ENOBUFS count of its socket). Increases become counter increments; a decrease
-   * (queue rebound, counters restarted) is taken as a reset.
+   * (parseNfqueueProcStats), and the running ENOBUFS count of its socket. Increases become
+   * counter increments; a decrease (queue rebound) is taken as a counter reset, and
+   * id_sequence wrapping past 2^32 as a wrap.
    */
   setQueueCounters(queue: number, c: QueueCounters, enobufs = 0): void {
-    const last = this.lastQueue.get(queue) ?? { queueTotal: 0, queueDropped: 0, userDropped: 0, enobufs: 0 };
+    const last = this.lastQueue.get(queue) ?? { queueTotal: 0, queueDropped: 0, userDropped: 0, idSequence: 0, enobufs: 0 };
+    let sums = this.queueSums.get(queue);
+    if (!sums) this.queueSums.set(queue, (sums = { packets: 0, dropped: 0, userDropped: 0, enobufs: 0 }));
     const labels = { queue: String(queue) };
-    this.queuePackets.inc(labels, increase(last.queueTotal, c.queueTotal));
-    this.queueDropped.inc(labels, increase(last.queueDropped, c.queueDropped));
-    this.queueUserDropped.inc(labels, increase(last.userDropped, c.userDropped));
-    this.queueEnobufs.inc(labels, increase(last.enobufs, enobufs));
+    const packets = c.idSequence < last.idSequence && last.idSequence - c.idSequence > 0x80000000
+      ? c.idSequence + 0x100000000 - last.idSequence
+      : increase(last.idSequence, c.idSequence);
+    const dropped = increase(last.queueDropped, c.queueDropped);
+    const userDropped = increase(last.userDropped, c.userDropped);
+    const lost = increase(last.enobufs, enobufs);
+    this.queuePackets.inc(labels, packets);
+    this.queueDropped.inc(labels, dropped);
+    this.queueUserDropped.inc(labels, userDropped);
+    this.queueEnobufs.inc(labels, lost);
+    this.queueLength.set(labels, c.queueTotal);
+    sums.packets += packets;
+    sums.dropped += dropped;
+    sums.userDropped += userDropped;
+    sums.enobufs += lost;
     this.lastQueue.set(queue, { ...c, enobufs });
   }
 
@@ -417,9 +438,9 @@ export class LateralMetrics {
     let kernelDrops = 0;
     let userDrops = 0;
     let enobufs = 0;
-    for (const q of this.lastQueue.values()) {
-      kernelPackets += q.queueTotal;
-      kernelDrops += q.queueDropped;
+    for (const q of this.queueSums.values()) {
+      kernelPackets += q.packets;
+      kernelDrops += q.dropped;
       userDrops += q.userDropped;
       enobufs += q.enobufs;
     }

@@ -68,7 +68,7 @@ function feed(m: LateralMetrics, workers: WorkerCounters[], tick: number): void 
     w.alert(2010935, 2, true, db);
     w.alert(2027863, 3, false, web);
     m.applyDelta(id, w.takeDelta());
-    m.setQueueCounters(id, { queueTotal: 1000 * tick, queueDropped: 3 * tick, userDropped: 2 * tick }, tick);
+    m.setQueueCounters(id, { queueTotal: tick % 7, queueDropped: 3 * tick, userDropped: 2 * tick, idSequence: 1000 * tick }, tick);
   });
   m.setUninspected(5 * tick);
 }

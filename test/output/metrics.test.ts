@@ -9,6 +9,8 @@ import { corpusPath } from '../support/corpus';
 import { LateralMetrics } from '../../src/output/metrics';
 import { isMetricsDelta, Verdict, WorkerCounters } from '../../src/output/workerCounters';
 import { TrafficMap } from '../../src/output/trafficMap';
+import { parseNfqueueProcStats } from '../../src/output/nfqueueProcStats';
+import { LateralError } from '../../src/errors';
 import { parsePromText, series, sum } from './fixtures/promText';
 import { readPcap } from './fixtures/pcapRecords';
 
@@ -117,20 +119,29 @@ test('a worker folds pairs beyond its slot table into "other" too', () => {
   assert.is(d.newPairs[d.newPairs.length - 1]!.src, 'other');
 });
 
-test('kernel queue counters and uninspected become monotonic counters (reset-safe)', async () => {
+test('kernel queue counters from /proc text become monotonic counters (reset- and wrap-safe)', async () => {
   const m = new LateralMetrics({ ...kinds, defaultMetrics: false });
-  m.setQueueCounters(0, { queueTotal: 100, queueDropped: 2, userDropped: 1 }, 0);
-  m.setQueueCounters(0, { queueTotal: 150, queueDropped: 2, userDropped: 4 }, 3);
-  m.setQueueCounters(0, { queueTotal: 20, queueDropped: 0, userDropped: 0 }, 3); // queue rebound
-  m.setQueueCounters(1, { queueTotal: 7, queueDropped: 0, userDropped: 0 });
+  // Lines as the kernel prints them: queue portid queue_total copy_mode copy_range queue_dropped user_dropped id_sequence 1
+  const read = (text: string, enobufs = 0): void => {
+    for (const [q, c] of parseNfqueueProcStats(text)) m.setQueueCounters(q, c, q === 0 ? enobufs : 0);
+  };
+  read('    0 123456     0 2 65531     2     1      100  1\n    1 123457     5 2 65531     0     0        7  1\n');
+  read('    0 123456    12 2 65531     2     4      150  1\n', 3);
+  read('    0 123456     0 2 65531     0     0       20  1\n', 3); // queue rebound: counters restart
+  read('    1 123457     0 2 65531     0     0 4294967290  1\n');
+  read('    1 123457     0 2 65531     0     0        4  1\n'); // id_sequence wrapped
   m.setUninspected(10);
   m.setUninspected(25);
   const s = await scrape(m);
   assert.is(sum(s, 'lateral_queue_packets_total', { queue: '0' }), 170);
-  assert.is(sum(s, 'lateral_queue_packets_total', { queue: '1' }), 7);
+  assert.is(sum(s, 'lateral_queue_packets_total', { queue: '1' }), 4294967290 + 10);
   assert.is(sum(s, 'lateral_queue_user_dropped_total', { queue: '0' }), 4);
+  assert.is(sum(s, 'lateral_queue_dropped_total', { queue: '0' }), 2);
   assert.is(sum(s, 'lateral_queue_enobufs_total', { queue: '0' }), 3);
+  assert.is(sum(s, 'lateral_queue_length', { queue: '0' }), 0);
   assert.is(sum(s, 'lateral_uninspected_packets_total'), 25);
+  assert.is(m.statsSnapshot().kernelPackets, 170 + 4294967290 + 10);
+  assert.throws(() => parseNfqueueProcStats('0 1 2\n'), (e: Error) => e instanceof LateralError && /nfnetlink_queue:1/.test(e.message));
 });
 
 test('rule reloads: failure keeps the loaded set, records time and result', async () => {
