@@ -72,6 +72,9 @@ export class EveWriter {
     this.onError = options.onError;
     if (this.toStdout) {
       this.fd = null;
+      // A closed pipe (EPIPE) must cost records, not the process: without a listener Node
+      // throws stream errors. The write callback counts the loss.
+      if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined);
     } else {
       try {
         this.fd = fs.openSync(target, 'a', 0o640);

@@ -11,6 +11,7 @@ import { formatEveStats, startEveStats, StatsSnapshot } from '../../src/output/e
 import { LateralMetrics } from '../../src/output/metrics';
 import { Verdict, WorkerCounters } from '../../src/output/workerCounters';
 import { LateralError } from '../../src/errors';
+import { spawnSync } from 'node:child_process';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-obs-eve-'));
@@ -143,6 +144,21 @@ test('startEveStats writes periodic stats records from LateralMetrics, and a fin
   assert.is(last.stats.decoder.bytes, 150);
   assert.equal(last.stats.lateral.verdict, { accept: 1, drop: 1, bypass: 0 });
   fs.rmSync(dir, { recursive: true });
+});
+
+test('"-" writes to stdout; a reader that goes away costs records, not the process', () => {
+  const script = path.join(__dirname, 'fixtures', 'eveToStdout.js');
+  const ok = spawnSync(process.execPath, [script, '50'], { encoding: 'utf8' });
+  assert.is(ok.status, 0, ok.stderr);
+  const lines = ok.stdout.trimEnd().split('\n');
+  assert.is(lines.length, 50);
+  assert.is((JSON.parse(lines[49]!) as { i: number }).i, 49);
+  // `head -c 1000` closes the pipe early: the writer sees EPIPE, counts, and exits cleanly.
+  const cut = spawnSync('bash', ['-c', `"${process.execPath}" "${script}" 20000 | head -c 1000 >/dev/null; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  assert.match(cut.stdout, /status=0/, cut.stderr);
+  const stats = JSON.parse(cut.stderr.trim().split('\n').pop()!) as { written: number; droppedIoError: number };
+  assert.ok(stats.droppedIoError > 0, cut.stderr);
+  assert.is(stats.written + stats.droppedIoError, 20000);
 });
 
 test.run();
