@@ -3,6 +3,7 @@
 // `src_container` / `dest_container`. The caller passes numbers and bytes as the engine has
 // them; every string in the record is built here, once per alert (cold path).
 
+import type { Packet } from '../decode/packet';
 import { eveProtoName, eveString, formatEveIp, formatEveTimestamp } from './eveFormat';
 
 /** Who is behind an address, from the Docker identity map. */
@@ -244,4 +245,31 @@ export function buildEveAlert(a: AlertRecordInput): EveAlertRecord {
 /** One EVE line (no trailing newline) for an alert. */
 export function formatEveAlert(a: AlertRecordInput): string {
   return JSON.stringify(buildEveAlert(a));
+}
+
+/** The packet-derived part of an AlertRecordInput. */
+export type PacketAlertFields = Pick<
+  AlertRecordInput,
+  'tsSec' | 'tsUsec' | 'pcapCnt' | 'ipVersion' | 'src' | 'dst' | 'srcPort' | 'dstPort' | 'ipProto' | 'icmpType' | 'icmpCode'
+>;
+
+/**
+ * Copies what an alert needs out of a decoded Packet. The addresses are copied because the
+ * live path reuses Packet objects (and their address arrays) for the next batch.
+ */
+export function packetAlertFields(p: Packet): PacketAlertFields {
+  const f: PacketAlertFields = {
+    tsSec: p.tsSec,
+    tsUsec: p.tsUsec,
+    pcapCnt: p.pcapIndex,
+    ipVersion: p.ipVersion,
+    src: p.src.slice(),
+    dst: p.dst.slice(),
+    srcPort: p.srcPort,
+    dstPort: p.dstPort,
+    ipProto: p.ipProto,
+  };
+  if (p.icmpType >= 0) f.icmpType = p.icmpType;
+  if (p.icmpCode >= 0) f.icmpCode = p.icmpCode;
+  return f;
 }

@@ -3,6 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AlertRecordInput, buildEveAlert, formatEveAlert } from '../../src/output/eveAlert';
+import { Packet } from '../../src/decode/packet';
+import { corpusPath } from '../support/corpus';
+import { readPcap } from './fixtures/pcapRecords';
+import { packetAlertFields } from '../../src/output/eveAlert';
 import { formatEveIp, formatEveTimestamp, eveString, eveProtoName } from '../../src/output/eveFormat';
 
 const enc = new TextEncoder();
@@ -110,6 +114,25 @@ test('hostile header bytes cannot break the JSON line', () => {
   assert.not.ok(line.includes('\n'));
   const r = JSON.parse(line) as { http: { http_user_agent: string } };
   assert.is(r.http.http_user_agent, '"}\\x0A\\xC3(');
+});
+
+test('packetAlertFields: a corpus packet in a reused Packet gives a stable alert', () => {
+  const rec = readPcap(corpusPath('pcaps', 'postgres-app-traffic.pcap')).find((r) => r.dstPort === 5432)!;
+  const p = new Packet();
+  // Fill the shared Packet view as the decoder does (IPv4 stored IPv4-mapped).
+  p.data = rec.data; p.tsSec = rec.tsSec; p.tsUsec = rec.tsUsec; p.pcapIndex = 3; p.ipVersion = 4; p.ipProto = 6;
+  p.src.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...rec.data.subarray(26, 30)]);
+  p.dst.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...rec.data.subarray(30, 34)]);
+  p.srcPort = rec.srcPort; p.dstPort = rec.dstPort;
+  const fields = packetAlertFields(p);
+  p.reset(); // the live path reuses the Packet for the next batch
+  const r = buildEveAlert({ ...fields, flowId: 1, appProto: 'pgsql', toServer: true, blocked: false, gid: 1, sid: 1, rev: 1, signature: 's', category: '', severity: 3 });
+  assert.is(r.src_ip, rec.src);
+  assert.is(r.dest_ip, rec.dst);
+  assert.is(r.dest_port, 5432);
+  assert.is(r.pcap_cnt, 3);
+  assert.is(r.timestamp, formatEveTimestamp(rec.tsSec, rec.tsUsec));
+  assert.not.ok('icmp_type' in r);
 });
 
 test.run();
