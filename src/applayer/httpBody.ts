@@ -67,22 +67,38 @@ export class HttpBody {
     return input.length > this.limit ? input.subarray(0, this.limit) : input;
   }
 
-  // Node throws instead of truncating when maxOutputLength is hit; then inflate ever
-  // shorter prefixes of the input until the output fits, and count the truncation.
+  // Node throws instead of truncating when maxOutputLength is hit; then binary-search the
+  // longest input prefix whose output fits (about 20 bounded inflates), and count the cut.
   private boundedInflate(f: (b: Uint8Array) => Buffer, input: Uint8Array): Uint8Array | null {
-    let len = input.length;
-    for (let tries = 0; tries < 24 && len > 0; tries++) {
+    const tryLen = (len: number): Buffer | null | 'big' => {
       try {
-        const out = f(input.subarray(0, len));
-        if (len < input.length) this.counters.httpDecompressTruncated++;
-        return new Uint8Array(out.buffer, out.byteOffset, out.length);
+        return f(input.subarray(0, len));
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (code !== 'ERR_BUFFER_TOO_LARGE' && !(e instanceof RangeError)) return null;
-        len = len >> 1;
+        return code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError ? 'big' : null;
       }
+    };
+    const whole = tryLen(input.length);
+    if (whole === null) return null;
+    let best: Buffer;
+    if (whole !== 'big') {
+      best = whole;
+    } else {
+      let lo = 0;
+      let hi = input.length;
+      best = Buffer.alloc(0);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        const r = tryLen(mid);
+        if (r === 'big') hi = mid;
+        else {
+          lo = mid;
+          if (r !== null) best = r;
+        }
+      }
+      this.counters.httpDecompressTruncated++;
     }
-    return null;
+    return new Uint8Array(best.buffer, best.byteOffset, best.length);
   }
 }
 
