@@ -121,14 +121,22 @@ function detectPgsql(d: Uint8Array, s: number, e: number, toServer: boolean): nu
 }
 
 // MySQL server greeting (Protocol::HandshakeV10): 3-byte length, sequence 0, protocol 10,
-// then a NUL-terminated printable server version.
+// then a NUL-terminated printable server version; or an ERR_Packet refusing the client.
 function detectMysql(d: Uint8Array, s: number, e: number, toServer: boolean): number {
   if (toServer) return AppProto.UNKNOWN;
   const n = e - s;
   if (n >= 4 && d[s + 3] !== 0) return AppProto.UNKNOWN;
-  if (n >= 5 && d[s + 4] !== 0x0a) return AppProto.UNKNOWN;
   if (n < 5) return DETECT_NEED_MORE;
   const len = d[s]! | (d[s + 1]! << 8) | (d[s + 2]! << 16);
+  if (d[s + 4] === 0xff) {
+    // ERR_Packet instead of a greeting ("Host ... is not allowed to connect"): an error
+    // code, then a printable message filling the packet.
+    if (len < 4 || len > 1024) return AppProto.UNKNOWN;
+    if (n < 4 + len) return DETECT_NEED_MORE;
+    for (let i = s + 7; i < s + 4 + len; i++) if (d[i]! < 0x20 || d[i]! > 0x7e) return AppProto.UNKNOWN;
+    return AppProto.MYSQL;
+  }
+  if (d[s + 4] !== 0x0a) return AppProto.UNKNOWN;
   if (len < 20 || len > 1024) return AppProto.UNKNOWN;
   for (let i = s + 5; i < e && i < s + 5 + 64; i++) {
     const c = d[i]!;
@@ -152,7 +160,8 @@ function detectMongodb(d: Uint8Array, s: number, e: number, toServer: boolean): 
   const op = readI32LE(d, s + 12);
   if (len < 16 || len > 48 * 1024 * 1024) return AppProto.UNKNOWN;
   if (toServer) {
-    if (responseTo !== 0) return AppProto.UNKNOWN;
+    // Requests carry responseTo 0; some drivers (PyMongo's OP_QUERY) send -1.
+    if (responseTo !== 0 && responseTo !== -1) return AppProto.UNKNOWN;
     if (op !== 2013 && op !== 2004 && op !== 2012) return AppProto.UNKNOWN;
   } else if (op !== 1 && op !== 2013 && op !== 2012) {
     return AppProto.UNKNOWN;
