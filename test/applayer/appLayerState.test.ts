@@ -3,6 +3,7 @@
 // `tshark -T fields -e http.request.uri -e http.host -e http.user_agent -e http.response.code`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { appLayerBuffer } from '../../src/applayer/appLayerBuffer';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { httpEve } from '../../src/applayer/appLayerEve';
 import { AppLayerState, DEFAULT_APP_LAYER_CONFIG } from '../../src/applayer/appLayerState';
@@ -116,6 +117,24 @@ test('corpus etc-passwd-traversal-tfo: raw and normalised URI', () => {
   assert.is(Buffer.from(t.uri!).toString(), '/index.php?page=../../../etc/passwd');
   assert.is(t.status, 200);
   assert.ok(Buffer.from(t.buffer('file.data', false)!).toString().includes('root:x:0:0'));
+});
+
+
+test('appLayerBuffer: sticky buffers by name across protocols', () => {
+  const S = (b: Uint8Array | null): string | null => (b ? Buffer.from(b).toString('latin1') : null);
+  const ssh = flows('ssh-password-guessing.pcap')[0]!;
+  assert.is(S(appLayerBuffer(ssh, 'ssh.software', true)), 'OpenSSH_6.2');
+  assert.is(S(appLayerBuffer(ssh, 'ssh.proto', false)), '2.0');
+  const tls = flows('heartbleed-success.pcap')[0]!;
+  assert.is(S(appLayerBuffer(tls, 'tls.cert_subject', false)), 'C=US, CN=www.lilawelt.de, emailAddress=postmaster@lilawelt.de');
+  assert.is(appLayerBuffer(tls, 'tls.sni', true), null);
+  const http = flows('dvwa-sqli.pcapng')[1]!;
+  assert.is(S(appLayerBuffer(http, 'http_uri', true, 0)), "/dvwa/vulnerabilities/sqli/?id=1'+UNION+SELECT+NULL,+version()+#&Submit=Submit");
+  assert.is(appLayerBuffer(http, 'http.uri', true, 5), null);
+  const cap = readCapture(corpusPath('pcaps', 'dns-null-record.pcap'));
+  const dns = new AppLayerState(false);
+  dns.feed(true, cap.datagrams[0]!.data);
+  assert.is(S(appLayerBuffer(dns, 'dns.query', true, 0)), 'vaaaakardli.pirate.sea');
 });
 
 test.run();
