@@ -1,6 +1,7 @@
 // App-layer fields for EVE-JSON enrichment, shaped like Suricata 7's eve.json objects
 // (output-json-http.c, rust dns/log.rs (v2 format), output-json-tls.c, rust ssh/logger.rs),
 // so existing EVE pipelines read them unchanged. Cold path: called when an event is written.
+import { latin1Text } from './latin1Text';
 import { DNS_RCODE_NAMES, DNS_RR_TYPE_NAMES, DnsMessage } from './dnsParser';
 import { HttpTransaction } from './httpTransaction';
 import { SshParser } from './sshParser';
@@ -19,7 +20,7 @@ export interface HttpEve {
   length: number;
 }
 
-const s = (b: Uint8Array | null): string | undefined => (b === null ? undefined : Buffer.from(b).toString('latin1'));
+const s = (b: Uint8Array | null): string | undefined => (b === null ? undefined : latin1Text(b));
 
 /** The EVE `http` object of a transaction. `url` is the raw request-target, as Suricata logs it. */
 export function httpEve(tx: HttpTransaction): HttpEve {
@@ -74,7 +75,7 @@ export function tlsEve(t: TlsParser): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (t.certSubject !== null) out.subject = t.certSubject;
   if (t.certIssuer !== null) out.issuerdn = t.certIssuer;
-  if (t.sni !== null) out.sni = Buffer.from(t.sni).toString('latin1');
+  if (t.sni !== null) out.sni = latin1Text(t.sni);
   out.version = tlsVersionName(t.version || t.clientVersion);
   return out;
 }

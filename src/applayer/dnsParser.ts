@@ -4,6 +4,7 @@
 // dotted text without the trailing dot, the form of Suricata's `dns.query` buffer and EVE
 // `dns.rrname`. Compression pointers are followed with a hop limit; anything malformed
 // yields null (the caller counts it), never an exception.
+import { latin1Text } from './latin1Text';
 
 export interface DnsQuestion {
   /** Dotted name without trailing dot, bytes as on the wire (latin1). "" for the root. */
@@ -124,7 +125,7 @@ export function parseDns(data: Uint8Array, start: number, end: number): DnsMessa
     if (off < 0 || off + 4 > end) return null;
     const nameBytes = Uint8Array.from(name);
     msg.questions.push({
-      name: Buffer.from(nameBytes).toString('latin1'),
+      name: latin1Text(nameBytes),
       nameBytes,
       type: u16(data, off),
       class: u16(data, off + 2),

@@ -6,7 +6,9 @@
 // partial body already yields its decodable prefix. Output is bounded: a decompression
 // bomb yields at most `limit` bytes and is counted. Data that does not inflate is passed
 // through unchanged (libhtp's passthrough after a failed first decompression).
+import { latin1Text } from './latin1Text';
 import * as zlib from 'node:zlib';
+import { allocBytes } from './allocBytes';
 import type { AppLayerCounters } from './appLayerCounters';
 
 export const HttpEncoding = { IDENTITY: 0, GZIP: 1, DEFLATE: 2 } as const;
@@ -14,7 +16,7 @@ export const HttpEncoding = { IDENTITY: 0, GZIP: 1, DEFLATE: 2 } as const;
 export class HttpBody {
   /** Bytes received (after dechunking), counted even beyond the limit. */
   received = 0;
-  private raw = new Uint8Array(0);
+  private raw: Uint8Array = new Uint8Array(0);
   private rawLen = 0;
   private decoded: Uint8Array | null = null;
 
@@ -25,6 +27,8 @@ export class HttpBody {
     /** Max compressed bytes kept (decoded output is still capped at `limit`). */
     private readonly compressedLimit: number,
     private readonly counters: AppLayerCounters,
+    /** Expected size (Content-Length) if known, to size the buffer once. */
+    private readonly expected = 0,
   ) {}
 
   append(data: Uint8Array, start: number, end: number): void {
@@ -35,7 +39,7 @@ export class HttpBody {
     if (take < n) this.counters.httpBodyTruncatedBytes += n - Math.max(take, 0);
     if (take <= 0) return;
     if (this.rawLen + take > this.raw.length) {
-      const nb = new Uint8Array(Math.min(cap, Math.max(this.raw.length * 2, this.rawLen + take, 1024)));
+      const nb = allocBytes(Math.min(cap, Math.max(this.raw.length * 2, this.rawLen + take, this.expected, 256)));
       nb.set(this.raw.subarray(0, this.rawLen));
       this.raw = nb;
     }
@@ -105,7 +109,7 @@ export class HttpBody {
 /** Maps a Content-Encoding value to an HttpEncoding (last coding applied wins, as libhtp). */
 export function parseContentEncoding(value: Uint8Array | null): number {
   if (value === null) return HttpEncoding.IDENTITY;
-  const v = Buffer.from(value).toString('latin1').toLowerCase();
+  const v = latin1Text(value).toLowerCase();
   const parts = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const last = parts[parts.length - 1] ?? '';
   if (last === 'gzip' || last === 'x-gzip') return HttpEncoding.GZIP;

@@ -12,6 +12,8 @@
 // `maxHeaderBlock` stops parsing of that direction (counted); bodies are kept up to the
 // body limits; at most `maxTransactions` transactions are kept per flow (oldest dropped,
 // counted).
+import { allocBytes } from './allocBytes';
+import { latin1Text } from './latin1Text';
 import { AppLayerCounters } from './appLayerCounters';
 import { HttpBody, parseContentEncoding } from './httpBody';
 import { addHeader, HttpProgress, HttpTransaction } from './httpTransaction';
@@ -64,15 +66,27 @@ const S_ERROR = 9;
 
 class Direction {
   state = S_LINE;
-  line = new Uint8Array(256);
+  line = allocBytes(256);
   lineLen = 0;
-  /** Header block bytes so far (raw, with line ends), for http.header.raw. */
-  rawHeaders: Uint8Array[] = [];
-  rawHeaderLen = 0;
-  /** The current header, unfolded (folded lines appended), or null. */
-  pendingHeader: Uint8Array | null = null;
+  /** The header block so far, as received (line ends included), for http.header.raw. */
+  hdr = allocBytes(1024);
+  hdrLen = 0;
+  /** Where the header lines start in `hdr` (after the start line). */
+  hdrStart = 0;
+  /** Per header field: content start/end in `hdr`, or its unfolded copy when folded. */
+  hStart: number[] = [];
+  hEnd: number[] = [];
+  hFolded: Array<Uint8Array | null> = [];
+  nHdr = 0;
   remaining = 0;
   tx: HttpTransaction | null = null;
+}
+
+// A view into `old` moved to the same place in `block` (a copy of `old`'s start).
+function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8Array | null {
+  if (v === null || v.buffer !== old.buffer) return v;
+  const o = v.byteOffset - old.byteOffset;
+  return block.subarray(o, o + v.length);
 }
 
 function isSpace(c: number): boolean {
@@ -111,7 +125,7 @@ function parseContentLength(v: Uint8Array): number {
 
 function hasChunked(te: Uint8Array | null): boolean {
   if (!te) return false;
-  return Buffer.from(te).toString('latin1').toLowerCase().includes('chunked');
+  return latin1Text(te).toLowerCase().includes('chunked');
 }
 
 export class HttpParser {
@@ -141,11 +155,13 @@ export class HttpParser {
    * (the engine calls this once it has inspected them).
    */
   releaseBefore(beforeId: number): void {
-    while (this.transactions.length) {
-      const t = this.transactions[0]!;
+    let n = 0;
+    while (n < this.transactions.length) {
+      const t = this.transactions[n]!;
       if (t.id >= beforeId || t.requestProgress < HttpProgress.COMPLETE || t.responseProgress < HttpProgress.COMPLETE) break;
-      this.transactions.shift();
+      n++;
     }
+    if (n > 0) this.transactions.splice(0, n);
   }
 
   /** Feeds in-order stream bytes of one direction. */
@@ -220,7 +236,7 @@ export class HttpParser {
       return false;
     }
     if (d.lineLen + n > d.line.length) {
-      const nb = new Uint8Array(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
+      const nb = allocBytes(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
       nb.set(d.line.subarray(0, d.lineLen));
       d.line = nb;
     }
@@ -237,11 +253,14 @@ export class HttpParser {
     switch (d.state) {
       case S_LINE:
         if (line.length === 0) return; // empty lines before a request/status line
-        if (toServer) this.requestLine(d, line);
-        else this.statusLine(d, line);
+        if (!this.appendHdr(d, lineWithEol)) return;
+        if (toServer) this.requestLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
+        else this.statusLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
+        d.hdrStart = d.hdrLen;
         return;
       case S_HEADERS:
-        this.headerLine(toServer, d, lineWithEol, line);
+        this.headerLine(d, lineWithEol, line);
+        if (line.length === 0 && d.state === S_HEADERS) this.headersComplete(toServer, d);
         return;
       case S_CHUNK_SIZE: {
         let i = 0;
@@ -299,26 +318,28 @@ export class HttpParser {
   private requestLine(d: Direction, line: Uint8Array): void {
     const tx = this.newTransaction();
     d.tx = tx;
-    tx.requestLine = line.slice();
+    // A view into the message's header block, which the transaction keeps (no copy).
+    const rl = line;
+    tx.requestLine = rl;
     let i = 0;
-    while (i < line.length && isSpace(line[i]!)) i++; // leading whitespace: ignored (IDS personality)
+    while (i < rl.length && isSpace(rl[i]!)) i++; // leading whitespace: ignored (IDS personality)
     const ms = i;
-    while (i < line.length && !isSpace(line[i]!)) i++;
-    tx.method = line.slice(ms, i);
-    while (i < line.length && isSpace(line[i]!)) i++;
+    while (i < rl.length && !isSpace(rl[i]!)) i++;
+    tx.method = rl.subarray(ms, i);
+    while (i < rl.length && isSpace(rl[i]!)) i++;
     const us = i;
-    while (i < line.length && !isSpace(line[i]!)) i++;
+    while (i < rl.length && !isSpace(rl[i]!)) i++;
     let ue = i;
-    while (i < line.length && isSpace(line[i]!)) i++;
-    let proto = line.subarray(i);
+    while (i < rl.length && isSpace(rl[i]!)) i++;
+    let proto = rl.subarray(i);
     // libhtp: if what follows the target does not look like "HTTP", the spaces belong to the target.
     if (proto.length > 0 && !(proto.length >= 4 && asciiEq(proto.subarray(0, 4), 'http'))) {
-      ue = line.length;
-      while (ue > us && isSpace(line[ue - 1]!)) ue--;
-      proto = line.subarray(line.length);
+      ue = rl.length;
+      while (ue > us && isSpace(rl[ue - 1]!)) ue--;
+      proto = rl.subarray(rl.length);
     }
-    tx.uriRaw = line.slice(us, ue);
-    tx.protocol = trim(proto).slice();
+    tx.uriRaw = rl.subarray(us, ue);
+    tx.protocol = trim(proto);
     if (tx.method.length === 0 || tx.uriRaw.length === 0) {
       tx.anomalies |= HttpAnomaly.INVALID_REQUEST_LINE;
       this.counters.httpInvalidRequestLine++;
@@ -328,6 +349,7 @@ export class HttpParser {
     if (tx.protocol.length === 0) {
       // HTTP/0.9: a request line alone, no headers (RFC 1945 "Simple-Request").
       tx.requestProgress = HttpProgress.COMPLETE;
+      this.takeHdr(d);
       d.tx = null;
       return;
     }
@@ -343,18 +365,19 @@ export class HttpParser {
       this.nextResponseTxId = tx.id;
     }
     d.tx = tx;
-    tx.responseLine = line.slice();
+    const sl = line;
+    tx.responseLine = sl;
     let i = 0;
-    while (i < line.length && isSpace(line[i]!)) i++;
+    while (i < sl.length && isSpace(sl[i]!)) i++;
     const ps = i;
-    while (i < line.length && !isSpace(line[i]!)) i++;
-    tx.responseProtocol = line.slice(ps, i);
-    while (i < line.length && isSpace(line[i]!)) i++;
+    while (i < sl.length && !isSpace(sl[i]!)) i++;
+    tx.responseProtocol = sl.subarray(ps, i);
+    while (i < sl.length && isSpace(sl[i]!)) i++;
     const cs = i;
-    while (i < line.length && !isSpace(line[i]!)) i++;
-    tx.statusCode = line.slice(cs, i);
-    while (i < line.length && isSpace(line[i]!)) i++;
-    tx.statusMessage = line.slice(i);
+    while (i < sl.length && !isSpace(sl[i]!)) i++;
+    tx.statusCode = sl.subarray(cs, i);
+    while (i < sl.length && isSpace(sl[i]!)) i++;
+    tx.statusMessage = sl.subarray(i);
     if (!(tx.responseProtocol.length >= 4 && asciiEq(tx.responseProtocol.subarray(0, 4), 'http')) || tx.status === 0) {
       tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
       this.counters.httpInvalidResponseLine++;
@@ -365,45 +388,84 @@ export class HttpParser {
     d.state = S_HEADERS;
   }
 
-  private headerLine(toServer: boolean, d: Direction, lineWithEol: Uint8Array, line: Uint8Array): void {
+  // Header lines are copied once into the direction's header block; names and values
+  // become views into the transaction's copy of that block when the headers end.
+  private headerLine(d: Direction, lineWithEol: Uint8Array, line: Uint8Array): void {
     const tx = d.tx!;
-    d.rawHeaderLen += lineWithEol.length;
-    if (d.rawHeaderLen > this.limits.maxHeaderBlock) {
-      this.counters.httpHeaderBlockTooLong++;
-      d.state = S_ERROR;
-      return;
-    }
-    d.rawHeaders.push(lineWithEol.slice());
-    if (line.length === 0) {
-      this.flushHeader(toServer, d);
-      this.headersComplete(toServer, d);
-      return;
-    }
-    if (isSpace(line[0]!) && d.pendingHeader) {
+    const off = d.hdrLen;
+    if (!this.appendHdr(d, lineWithEol)) return;
+    if (line.length === 0) return;
+    const k = d.nHdr - 1;
+    if (isSpace(line[0]!) && k >= 0) {
       // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is.
       tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
-      const joined = new Uint8Array(d.pendingHeader.length + line.length);
-      joined.set(d.pendingHeader);
-      joined.set(line, d.pendingHeader.length);
-      d.pendingHeader = joined;
+      const prev = d.hFolded[k] ?? d.hdr.subarray(d.hStart[k]!, d.hEnd[k]!);
+      const joined = new Uint8Array(prev.length + line.length);
+      joined.set(prev);
+      joined.set(line, prev.length);
+      d.hFolded[k] = joined;
       return;
     }
-    this.flushHeader(toServer, d);
-    d.pendingHeader = line.slice();
+    d.hStart[d.nHdr] = off;
+    d.hEnd[d.nHdr] = off + line.length;
+    d.hFolded[d.nHdr] = null;
+    d.nHdr++;
   }
 
-  private flushHeader(toServer: boolean, d: Direction): void {
-    const h = d.pendingHeader;
-    if (!h) return;
-    d.pendingHeader = null;
-    const tx = d.tx!;
+  // Appends to the header block; false (direction stopped, counted) when over the limit.
+  // Growing allocates a new block: views into the old one (the start line) stay valid.
+  private appendHdr(d: Direction, bytes: Uint8Array): boolean {
+    const off = d.hdrLen;
+    if (off + bytes.length > this.limits.maxHeaderBlock) {
+      this.counters.httpHeaderBlockTooLong++;
+      d.state = S_ERROR;
+      return false;
+    }
+    if (off + bytes.length > d.hdr.length) {
+      const nb = allocBytes(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
+      nb.set(d.hdr.subarray(0, off));
+      d.hdr = nb;
+    }
+    d.hdr.set(bytes, off);
+    d.hdrLen += bytes.length;
+    return true;
+  }
+
+  // Copies the message's block out (into slab memory) for the transaction to keep, moves
+  // the transaction's start-line views onto the copy, and resets the direction's block for
+  // reuse.
+  private takeHdr(d: Direction): Uint8Array {
+    const block = allocBytes(d.hdrLen);
+    block.set(d.hdr.subarray(0, d.hdrLen));
+    const tx = d.tx;
+    if (tx) {
+      const old = d.hdr;
+      if (d === this.req) {
+        tx.requestLine = rebase(tx.requestLine, old, block);
+        tx.method = rebase(tx.method, old, block);
+        tx.uriRaw = rebase(tx.uriRaw, old, block);
+        tx.protocol = rebase(tx.protocol, old, block);
+      } else {
+        tx.responseLine = rebase(tx.responseLine, old, block);
+        tx.responseProtocol = rebase(tx.responseProtocol, old, block);
+        tx.statusCode = rebase(tx.statusCode, old, block);
+        tx.statusMessage = rebase(tx.statusMessage, old, block);
+      }
+      tx.invalidate();
+    }
+    d.hdrLen = 0;
+    d.hdrStart = 0;
+    return block;
+  }
+
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array): void {
     const colon = h.indexOf(0x3a);
     let name: Uint8Array;
     let value: Uint8Array;
     if (colon < 0) {
       // libhtp: a line without a colon becomes a header with an empty name.
       tx.anomalies |= HttpAnomaly.HEADER_WITHOUT_COLON;
-      name = new Uint8Array(0);
+      name = h.subarray(0, 0);
       value = trim(h);
     } else {
       let ne = colon;
@@ -426,14 +488,15 @@ export class HttpParser {
 
   private headersComplete(toServer: boolean, d: Direction): void {
     const tx = d.tx!;
-    const raw = new Uint8Array(d.rawHeaderLen);
-    let o = 0;
-    for (const part of d.rawHeaders) {
-      raw.set(part, o);
-      o += part.length;
+    const start = d.hdrStart;
+    const end = d.hdrLen;
+    const block = this.takeHdr(d);
+    const raw = block.subarray(start, end);
+    for (let i = 0; i < d.nHdr; i++) {
+      this.addField(toServer, tx, d.hFolded[i] ?? block.subarray(d.hStart[i]!, d.hEnd[i]!));
+      d.hFolded[i] = null;
     }
-    d.rawHeaders = [];
-    d.rawHeaderLen = 0;
+    d.nHdr = 0;
     if (toServer) tx.requestHeadersRaw = raw;
     else tx.responseHeadersRaw = raw;
     tx.invalidate();
@@ -444,7 +507,7 @@ export class HttpParser {
       const cl = tx.requestHeader('content-length');
       if (hasChunked(te) || (cl !== null && parseContentLength(cl) > 0)) {
         tx.requestBody = new HttpBody(parseContentEncoding(tx.requestHeader('content-encoding')),
-          this.limits.requestBodyLimit, this.limits.compressedBodyLimit, this.counters);
+          this.limits.requestBodyLimit, this.limits.compressedBodyLimit, this.counters, cl !== null ? Math.max(0, parseContentLength(cl)) : 0);
       }
       if (hasChunked(te)) {
         d.state = S_CHUNK_SIZE;
@@ -468,7 +531,7 @@ export class HttpParser {
       return;
     }
     tx.responseProgress = HttpProgress.HEADERS;
-    const method = tx.method ? Buffer.from(tx.method).toString('latin1') : '';
+    const method = tx.method ? latin1Text(tx.method) : '';
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       tx.responseProgress = HttpProgress.COMPLETE;
       this.enterTunnel();
@@ -479,7 +542,7 @@ export class HttpParser {
     const noBody = method === 'HEAD' || status === 204 || status === 304;
     if (!noBody) {
       tx.responseBody = new HttpBody(parseContentEncoding(tx.responseHeader('content-encoding')),
-        this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
+        this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters, cl !== null ? Math.max(0, parseContentLength(cl)) : 0);
     }
     if (noBody) {
       this.messageComplete(false, d);
@@ -521,7 +584,7 @@ export class HttpParser {
     if (!tx) return;
     if (toServer) {
       tx.requestProgress = HttpProgress.COMPLETE;
-      if (tx.method && Buffer.from(tx.method).toString('latin1') === 'CONNECT') {
+      if (tx.method && latin1Text(tx.method) === 'CONNECT') {
         // Wait for the response before parsing anything else from the client (libhtp).
         d.state = S_LINE;
       }

@@ -4,6 +4,7 @@
 // where a repeated name is stored once, with values joined by ", " and the first
 // occurrence's spelling (libhtp htp_process_request_header_generic; a repeated
 // Content-Length is not joined). Derived buffers are built once on first use.
+import { latin1Text } from './latin1Text';
 import { HttpBody } from './httpBody';
 import { normalizeHostname, normalizeHttpUri, parseHttpUri, splitHostPort } from './normalizeHttpUri';
 
@@ -37,7 +38,7 @@ function latin1(s: string): Uint8Array {
 }
 
 export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8Array): void {
-  const key = Buffer.from(name).toString('latin1').toLowerCase();
+  const key = latin1Text(name).toLowerCase();
   for (const h of headers) {
     if (h.key === key) {
       if (key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
@@ -77,7 +78,7 @@ export class HttpTransaction {
   /** Anomaly flags (HttpAnomaly bits). */
   anomalies = 0;
 
-  private cache = new Map<string, Uint8Array | null>();
+  private cache: Map<string, Uint8Array | null> | null = null;
 
   constructor(id: number) {
     this.id = id;
@@ -96,16 +97,17 @@ export class HttpTransaction {
   /** Numeric status code, or 0 when absent or not a number. */
   get status(): number {
     if (!this.statusCode) return 0;
-    const n = Number(Buffer.from(this.statusCode).toString('latin1'));
+    const n = Number(latin1Text(this.statusCode));
     return Number.isInteger(n) ? n : 0;
   }
 
   /** Drops cached buffers (the parser calls this when the transaction changes). */
   invalidate(): void {
-    this.cache.clear();
+    if (this.cache !== null) this.cache.clear();
   }
 
   private cached(key: string, make: () => Uint8Array | null): Uint8Array | null {
+    if (this.cache === null) this.cache = new Map();
     if (this.cache.has(key)) return this.cache.get(key)!;
     const v = make();
     this.cache.set(key, v);
@@ -121,7 +123,7 @@ export class HttpTransaction {
   }
 
   private isConnect(): boolean {
-    return this.method !== null && Buffer.from(this.method).toString('latin1') === 'CONNECT';
+    return this.method !== null && latin1Text(this.method) === 'CONNECT';
   }
 
   /** `http.host.raw`: the host of an absolute URI, else the Host header value as sent. */
