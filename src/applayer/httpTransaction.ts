@@ -172,7 +172,7 @@ export class HttpTransaction {
   headerNames(toServer: boolean): Uint8Array | null {
     return this.cached(toServer ? 'hn_ts' : 'hn_tc', () => {
       const hs = toServer ? this.requestHeaders : this.responseHeaders;
-      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
+      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS || hs.length === 0) return null;
       const parts: Uint8Array[] = [CRLF];
       for (const h of hs) parts.push(h.name, CRLF);
       parts.push(CRLF);
@@ -180,14 +180,19 @@ export class HttpTransaction {
     });
   }
 
-  /** `http.start`: the request/status line, "\r\n", the header table as in http.header (all headers), "\r\n". */
+  /**
+   * `http.start`: the request/status line and "\r\n", then every header (Cookie included)
+   * as "Name: value\r\n", then "\r\n" when there was at least one header
+   * (detect-http-start.c).
+   */
   start(toServer: boolean): Uint8Array | null {
     return this.cached(toServer ? 'st_ts' : 'st_tc', () => {
       const line = toServer ? this.requestLine : this.responseLine;
       if (!line || (toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
       const parts: Uint8Array[] = [line, CRLF];
-      for (const h of toServer ? this.requestHeaders : this.responseHeaders) parts.push(h.name, COLON_SP, h.value, CRLF);
-      parts.push(CRLF);
+      const hs = toServer ? this.requestHeaders : this.responseHeaders;
+      for (const h of hs) parts.push(h.name, COLON_SP, h.value, CRLF);
+      if (hs.length > 0) parts.push(CRLF);
       return concat(parts);
     });
   }

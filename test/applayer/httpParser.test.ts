@@ -62,7 +62,8 @@ function checkAll(p: HttpParser): void {
   assert.is(buf(t0, 'http.header_names'), '\r\nHost\r\nUser-Agent\r\nCookie\r\nX-Dup\r\nX-Folded\r\n\r\n');
   assert.ok(buf(t0, 'http.header.raw')!.startsWith('Host: WWW.Example.com:8080\r\n'));
   assert.ok(buf(t0, 'http.header.raw')!.endsWith('x-dup: two\r\n\r\n'));
-  assert.ok(buf(t0, 'http.start')!.startsWith('GET /a/../b%20c?x=%41 HTTP/1.1\r\nHost: '));
+  assert.is(buf(t0, 'http.start'), 'GET /a/../b%20c?x=%41 HTTP/1.1\r\nHost: WWW.Example.com:8080\r\nUser-Agent: test-agent\r\n' +
+    'Cookie: s=1\r\nX-Dup: one, two\r\nX-Folded: first\tsecond\r\n\r\n');
   assert.ok((t0.anomalies & HttpAnomaly.FOLDED_HEADER) !== 0);
   assert.is(buf(t0, 'http.stat_code', false), '200');
   assert.is(buf(t0, 'http.stat_msg', false), 'OK');
@@ -84,6 +85,10 @@ function checkAll(p: HttpParser): void {
   assert.is(buf(t2, 'http.method'), 'HEAD');
   assert.is(buf(t2, 'http.protocol'), 'HTTP/1.0');
   assert.is(buf(t2, 'http.stat_code', false), '200');
+  // No request headers: no http.header / http.header_names; http.start is the line alone.
+  assert.is(buf(t2, 'http.header'), null);
+  assert.is(buf(t2, 'http.header_names'), null);
+  assert.is(buf(t2, 'http.start'), 'HEAD /h HTTP/1.0\r\n');
   assert.is(t2.responseProgress, HttpProgress.COMPLETE);
   assert.is(t2.responseBody, null);
 }
