@@ -22,6 +22,8 @@ export class AppLayerCounters {
   /** Transactions dropped because too many were open on one flow. */
   httpTxEvicted = 0;
   httpTunnels = 0;
+  /** Client bytes after CONNECT beyond what is held until the response (64 KiB). */
+  httpConnectHeldDropped = 0;
   dnsMessages = 0;
   dnsMalformed = 0;
   tlsRecords = 0;

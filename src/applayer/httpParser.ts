@@ -63,6 +63,9 @@ const S_TRAILERS = 6;
 const S_BODY_CLOSE = 7;
 const S_TUNNEL = 8;
 const S_ERROR = 9;
+/** Client sent CONNECT: hold its bytes until the response says tunnel or not (libhtp). */
+const S_CONNECT_WAIT = 10;
+const MAX_CONNECT_HELD = 65536;
 
 class Direction {
   state = S_LINE;
@@ -80,6 +83,8 @@ class Direction {
   nHdr = 0;
   remaining = 0;
   tx: HttpTransaction | null = null;
+  held: Uint8Array[] = [];
+  heldLen = 0;
 }
 
 // A view into `old` moved to the same place in `block` (a copy of `old`'s start).
@@ -173,6 +178,15 @@ export class HttpParser {
         case S_TUNNEL:
         case S_ERROR:
           return;
+        case S_CONNECT_WAIT: {
+          const take = Math.min(end - pos, MAX_CONNECT_HELD - d.heldLen);
+          if (take > 0) {
+            d.held.push(data.slice(pos, pos + take));
+            d.heldLen += take;
+          }
+          if (take < end - pos) this.counters.httpConnectHeldDropped += end - pos - take;
+          return;
+        }
         case S_LINE:
         case S_HEADERS:
         case S_CHUNK_SIZE:
@@ -534,8 +548,18 @@ export class HttpParser {
     const method = tx.method ? latin1Text(tx.method) : '';
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       tx.responseProgress = HttpProgress.COMPLETE;
+      this.req.held = [];
+      this.req.heldLen = 0;
       this.enterTunnel();
       return;
+    }
+    if (method === 'CONNECT' && this.req.state === S_CONNECT_WAIT) {
+      // Refused: what the client sent meanwhile is HTTP again.
+      this.req.state = S_LINE;
+      const held = this.req.held;
+      this.req.held = [];
+      this.req.heldLen = 0;
+      for (const h of held) this.feed(true, h);
     }
     const te = tx.responseHeader('transfer-encoding');
     const cl = tx.responseHeader('content-length');
@@ -584,9 +608,9 @@ export class HttpParser {
     if (!tx) return;
     if (toServer) {
       tx.requestProgress = HttpProgress.COMPLETE;
-      if (tx.method && latin1Text(tx.method) === 'CONNECT') {
+      if (tx.method && latin1Text(tx.method) === 'CONNECT' && tx.responseProgress < HttpProgress.HEADERS) {
         // Wait for the response before parsing anything else from the client (libhtp).
-        d.state = S_LINE;
+        d.state = S_CONNECT_WAIT;
       }
     } else {
       tx.responseProgress = HttpProgress.COMPLETE;

@@ -205,6 +205,22 @@ test('101 Switching Protocols turns the connection into a tunnel', () => {
   assert.is(p.transactions.length, 1);
 });
 
+test('CONNECT: client bytes wait for the answer; 200 tunnels, 407 resumes HTTP', () => {
+  const ok = new HttpParser();
+  ok.feed(true, B('CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n\r\nGET /not-http HTTP/1.1\r\n\r\n'));
+  assert.is(ok.transactions.length, 1);
+  assert.is(buf(ok.transactions[0]!, 'http.host'), 'db.internal');
+  ok.feed(false, B('HTTP/1.1 200 Connection established\r\n\r\n'));
+  assert.is(ok.tunnel, true);
+  assert.is(ok.transactions.length, 1);
+
+  const no = new HttpParser();
+  no.feed(true, B('CONNECT db.internal:5432 HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n'));
+  no.feed(false, B('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n'));
+  assert.is(no.tunnel, false);
+  assert.equal(no.transactions.map((t) => buf(t, 'http.uri.raw')), ['db.internal:5432', '/next']);
+});
+
 test('response without request gets its own transaction', () => {
   const p = new HttpParser();
   p.feed(false, B('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
