@@ -94,6 +94,12 @@ function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8
   return block.subarray(o, o + v.length);
 }
 
+function looksLikeStatusLine(line: Uint8Array): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line[i]!)) i++;
+  return line.length - i >= 4 && asciiEq(line.subarray(i, i + 4), 'http');
+}
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
 }
@@ -267,6 +273,10 @@ export class HttpParser {
     switch (d.state) {
       case S_LINE:
         if (line.length === 0) return; // empty lines before a request/status line
+        if (!toServer && !looksLikeStatusLine(line)) {
+          this.responseWithoutStatusLine(d, lineWithEol);
+          return;
+        }
         if (!this.appendHdr(d, lineWithEol)) return;
         if (toServer) this.requestLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
         else this.statusLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
@@ -370,7 +380,21 @@ export class HttpParser {
     d.state = S_HEADERS;
   }
 
-  private statusLine(d: Direction, line: Uint8Array): void {
+  // libhtp (htp_treat_response_line_as_body): a server line that does not start with
+  // "HTTP" is an HTTP/0.9-style response: everything up to the close is its body.
+  private responseWithoutStatusLine(d: Direction, lineWithEol: Uint8Array): void {
+    const tx = this.responseTransaction();
+    d.tx = tx;
+    tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
+    this.counters.httpInvalidResponseLine++;
+    tx.responseProgress = HttpProgress.BODY;
+    tx.responseBody = new HttpBody(parseContentEncoding(null), this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
+    tx.responseBody.append(lineWithEol, 0, lineWithEol.length);
+    tx.invalidate();
+    d.state = S_BODY_CLOSE;
+  }
+
+  private responseTransaction(): HttpTransaction {
     let tx = this.transaction(this.nextResponseTxId);
     if (!tx || tx.responseProgress >= HttpProgress.COMPLETE) {
       // A response nobody asked for (or we lost the request): libhtp creates a transaction.
@@ -378,6 +402,11 @@ export class HttpParser {
       tx.anomalies |= HttpAnomaly.RESPONSE_WITHOUT_REQUEST;
       this.nextResponseTxId = tx.id;
     }
+    return tx;
+  }
+
+  private statusLine(d: Direction, line: Uint8Array): void {
+    const tx = this.responseTransaction();
     d.tx = tx;
     const sl = line;
     tx.responseLine = sl;
