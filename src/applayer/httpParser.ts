@@ -69,10 +69,10 @@ const MAX_CONNECT_HELD = 65536;
 
 class Direction {
   state = S_LINE;
-  line = allocBytes(256);
+  line = new Uint8Array(256);
   lineLen = 0;
   /** The header block so far, as received (line ends included), for http.header.raw. */
-  hdr = allocBytes(1024);
+  hdr = new Uint8Array(1024);
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
@@ -256,7 +256,7 @@ export class HttpParser {
       return false;
     }
     if (d.lineLen + n > d.line.length) {
-      const nb = allocBytes(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
+      const nb = new Uint8Array(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
       nb.set(d.line.subarray(0, d.lineLen));
       d.line = nb;
     }
@@ -465,7 +465,7 @@ export class HttpParser {
       return false;
     }
     if (off + bytes.length > d.hdr.length) {
-      const nb = allocBytes(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
+      const nb = new Uint8Array(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
       nb.set(d.hdr.subarray(0, off));
       d.hdr = nb;
     }
