@@ -1,5 +1,6 @@
 // TCP (RFC 9293) header and options: MSS (2), window scale (3), SACK-permitted (4),
-// timestamps (8, RFC 7323), TCP Fast Open (34, RFC 7413); checksum with pseudo-header.
+// timestamps (8, RFC 7323), TCP Fast Open (34, or 254 + ExID 0xF989, RFC 7413); checksum with
+// pseudo-header.
 import { IpProto, Packet } from './packet';
 import { DecodeAnomaly, DecodeContext } from './decodeStats';
 import { l4Checksum, l4Complete } from './l4Checksum';
@@ -84,6 +85,11 @@ function decodeOptions(p: Packet, data: Uint8Array, start: number, end: number):
         // RFC 7413: empty (cookie request) or a 4..16 byte cookie.
         if (len !== 2 && (len < 6 || len > 18)) return false;
         p.tcpFastOpen = true;
+        break;
+      case 254:
+        // Experimental-option form of TFO used before kind 34 was assigned (RFC 7413 §4.1.1,
+        // ExID 0xF989), still sent by older Linux kernels.
+        if (len >= 4 && data[i + 2] === 0xf9 && data[i + 3] === 0x89) p.tcpFastOpen = true;
         break;
       default:
         break;

@@ -67,9 +67,11 @@ export function flowHash(p: Packet): number {
     h2 = mix(mix(h2, b), a);
   }
   const ports32 = (loPort << 16) | hiPort;
+  // The IP version is part of the key: IPv4 is stored IPv4-mapped, and a real IPv6 packet
+  // between ::ffff:a.b.c.d addresses must not join the IPv4 flow.
   const meta = p.ipProto | (p.vlanId0 << 8) | (p.vlanId1 << 20);
-  h1 = finish(mix(mix(h1, ports32), meta));
-  h2 = finish(mix(mix(h2, meta), ports32));
+  h1 = finish(mix(mix(mix(h1, ports32), meta), p.ipVersion));
+  h2 = finish(mix(mix(mix(h2, meta), ports32), p.ipVersion));
   return h1 * 0x100000 + (h2 >>> 12);
 }
 
@@ -80,7 +82,7 @@ function sameAddr(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Whether p belongs to flow, and in which direction. */
 export function flowKeyMatch(flow: Flow, p: Packet): number {
-  if (flow.proto !== p.ipProto || flow.vlanId0 !== p.vlanId0 || flow.vlanId1 !== p.vlanId1) return KeyMatch.NONE;
+  if (flow.proto !== p.ipProto || flow.ipVersion !== p.ipVersion || flow.vlanId0 !== p.vlanId0 || flow.vlanId1 !== p.vlanId1) return KeyMatch.NONE;
   const ports = hasPorts(p.ipProto);
   const sp = ports ? p.srcPort : 0;
   const dp = ports ? p.dstPort : 0;

@@ -41,6 +41,11 @@ test('SYN options: MSS, SACK-permitted, timestamps, NOP, window scale, TFO cooki
   assert.is(p.anomalies, 0);
 });
 
+test('the experimental TFO option (kind 254, ExID 0xF989) counts as TFO; other experiments do not', () => {
+  assert.ok(decode({ flags: TcpFlag.SYN, options: [254, 12, 0xf9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8] }).p.tcpFastOpen);
+  assert.not.ok(decode({ flags: TcpFlag.SYN, options: [254, 4, 0x12, 0x34] }).p.tcpFastOpen);
+});
+
 test('window scale above 14 is used as 14 (RFC 7323)', () => {
   assert.is(decode({ flags: TcpFlag.SYN, options: [3, 3, 20, 0] }).p.tcpWindowScale, 14);
 });
