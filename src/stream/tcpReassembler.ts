@@ -155,6 +155,7 @@ export class TcpReassembler {
     let start = this.absOf(seq);
     let end = start + len;
     let flags = 0;
+    if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
     const depth = this.limits.depth;
     if (depth > 0 && end > depth) {
       if (start >= depth) return SegmentResult.PAST_DEPTH;
@@ -165,7 +166,6 @@ export class TcpReassembler {
       if (this.differsFromAccepted(start, data, off, end - start)) flags |= SegmentResult.OVERLAP_DIFFERENT;
       return flags | SegmentResult.RETRANSMISSION;
     }
-    if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
     if (start < this.nextAbs) {
       const overlap = this.nextAbs - start;
       if (this.differsFromAccepted(start, data, off, overlap)) flags |= SegmentResult.OVERLAP_DIFFERENT;
