@@ -158,7 +158,7 @@ test('per-flow out-of-order bound: excess segments are dropped and counted', () 
 });
 
 test('global memcap: refused reservations drop data, are counted, and memory is returned', () => {
-  const c = open({ memcap: 3000 });
+  const c = open({ memcap: 3000, limits: { ...DEFAULT_REASSEMBLY_LIMITS, lookbehind: 256 } });
   const first = send(c, 0, 'x'.repeat(1000));
   assert.is(first.fresh.length, 1000);
   const queued = send(c, 2000, 'y'.repeat(1500));
