@@ -55,7 +55,7 @@ export function decodePacket(p: Packet, data: Uint8Array, linkType: number, ctx:
     // Suricata's auto mode counts the TCP checksums its stream engine rejects
     // (livedev invalid_checksums) against all packets read; IPv4/UDP/ICMP checksums only
     // matter to keywords (ipv4-csum, udpv4-csum, ...), so they do not count here either.
-    ctx.noteChecksum(p.l4ChecksumValid !== -1, p.ipProto === IpProto.TCP && p.l4ChecksumValid === 0);
+    ctx.noteChecksum(p.ipProto === IpProto.TCP && p.l4ChecksumValid === 0);
   }
   return p.ipVersion !== 0;
 }

@@ -106,7 +106,7 @@ export class DecodeContext {
   }
 
   /** Called once per decoded packet by decodePacket(); bad = a TCP checksum was wrong. */
-  noteChecksum(_checked: boolean, bad: boolean): void {
+  noteChecksum(bad: boolean): void {
     if (this.mode !== 'auto' || this.autoDisabled) return;
     this.autoChecked++;
     if (bad) this.autoInvalid++;

@@ -146,6 +146,11 @@ export class StreamTracker {
       }
       if (flow.proto === 6 && s.midstream && (flags & (SYN | ACK)) === (SYN | ACK)) toServer = false;
       r.toServer = toServer;
+    } else if (flow.tcpState === TcpState.CLOSED) {
+      // After a RST nothing more is stream data (a new SYN starts a new flow, see FlowTable).
+      r.session = true;
+      r.ignored = true;
+      return r;
     } else {
       this.advance(s, p, flow, toServer, r);
       if (r.ignored) {
@@ -169,7 +174,10 @@ export class StreamTracker {
 
     if ((flags & SYN) === 0) snd.window = s.scaled ? p.tcpWindow * 2 ** snd.windowScale : p.tcpWindow;
 
-    if (p.payloadLength > 0 && (flags & RST) === 0) {
+    // No reassembly once the flow needs no more inspection (pass, bypass) or is dropped as a
+    // whole: state is still tracked so the flow ends on time.
+    const inspect = !flow.passed && !flow.bypassed && !flow.dropped;
+    if (p.payloadLength > 0 && (flags & RST) === 0 && inspect) {
       if (!snd.started && s.midstream) snd.init((p.tcpSeq - 1) >>> 0);
       if (snd.started) {
         // Data on a SYN (TCP Fast Open, RFC 7413) starts one after the SYN's sequence number.

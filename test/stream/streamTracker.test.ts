@@ -80,6 +80,11 @@ const skip = new Set([
   'suricata-verify/tests/bug-6244-tcp-rst-with-data-02/tcp-rst-with-data.pcap',
 ]);
 
+// Wireshark also follows data sent after a RST (by a peer that had not seen it yet); Suricata
+// and we do not. bug-78-uricontent: after the client's RST (tcpdump packet 7) the server sent
+// 1448 + 1448 + 771 = 3667 bytes.
+const afterRst: Record<string, [number, number]> = { 'suricata-verify/tests/bug-78-uricontent/input.pcap': [0, 3667] };
+
 test('reassembled bytes per direction equal Wireshark Follow TCP Stream for every corpus stream', () => {
   let streams = 0;
   for (const [rel, e] of Object.entries(reference)) {
@@ -97,7 +102,8 @@ test('reassembled bytes per direction equal Wireshark Follow TCP Stream for ever
       matches.forEach(([k, t], i) => {
         const forward = k.startsWith(`${a}|`);
         const got = forward ? [t.toServer, t.toClient] : [t.toClient, t.toServer];
-        if (i === 0) assert.equal(got, [s.bytes0, s.bytes1], `${rel} ${k}`);
+        const cut = afterRst[rel] ?? [0, 0];
+        if (i === 0) assert.equal(got, [s.bytes0 - cut[0], s.bytes1 - cut[1]], `${rel} ${k}`);
         else assert.ok(got[0]! <= s.bytes0 && got[1]! <= s.bytes1, `${rel} ${k}`);
       });
       streams++;
@@ -181,6 +187,23 @@ test('a RST within the window closes; one far outside it is ignored', () => {
   const rst = c.send(false, { flags: TcpFlag.RST, seq: 9001 });
   assert.ok(rst.closed);
   assert.is(c.lookup!.flow.tcpState, TcpState.CLOSED);
+});
+
+test('after a RST, and once a flow is passed, payload is no longer reassembled', () => {
+  const c = new Conn();
+  c.handshake(10, 20);
+  c.send(true, { flags: TcpFlag.RST, seq: 11 });
+  const late = c.send(false, { flags: PA, seq: 21, ack: 11, payload: 'late' });
+  assert.ok(late.ignored);
+  assert.is(late.fresh, '');
+  const d = new Conn();
+  d.handshake(10, 20);
+  assert.is(d.send(true, { flags: PA, seq: 11, ack: 21, payload: 'one' }).fresh, 'one');
+  d.lookup!.flow.passed = true;
+  assert.is(d.send(true, { flags: PA, seq: 14, ack: 21, payload: 'two' }).fresh, '');
+  d.send(true, { flags: TcpFlag.FIN | TcpFlag.ACK, seq: 17, ack: 21 });
+  d.send(false, { flags: TcpFlag.FIN | TcpFlag.ACK, seq: 21, ack: 18 });
+  assert.is(d.lookup!.flow.state, FlowState.CLOSED);
 });
 
 test('midstream pickup from a SYN/ACK swaps the flow so the SYN/ACK sender is the server', () => {
