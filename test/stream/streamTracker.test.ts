@@ -219,6 +219,22 @@ test('midstream pickup from a SYN/ACK swaps the flow so the SYN/ACK sender is th
   assert.is(c.send(true, { flags: PA, seq: 301, ack: 701, payload: 'GET /' }).fresh, 'GET /');
 });
 
+test('a stray server packet first, then the SYN: the SYN sender becomes the client', () => {
+  const c = new Conn();
+  const stray = c.send(false, { flags: TcpFlag.ACK, seq: 5, ack: 6 });
+  assert.not.ok(stray.session);
+  const f = c.lookup!.flow;
+  assert.is(f.clientPort, 80); // the stray packet's sender, for now
+  const syn = c.send(true, { flags: TcpFlag.SYN, seq: 100 });
+  assert.ok(syn.session);
+  assert.ok(syn.toServer);
+  assert.is(f.clientPort, 40000);
+  assert.is(f.serverPort, 80);
+  c.send(false, { flags: TcpFlag.SYN | TcpFlag.ACK, seq: 900, ack: 101 });
+  assert.ok(c.send(true, { flags: TcpFlag.ACK, seq: 101, ack: 901 }).established);
+  assert.is(c.send(true, { flags: PA, seq: 101, ack: 901, payload: 'req' }).fresh, 'req');
+});
+
 test('packets with a bad TCP checksum are not used by the stream (Suricata)', () => {
   const c = new Conn();
   c.handshake(1, 1);
