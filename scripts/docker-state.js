@@ -214,9 +214,15 @@ function main(argv) {
   if (cmd === 'restore' && dir) {
     const problems = restore(load(dir));
     for (const p of problems) process.stderr.write(`docker-state: ${p}\n`);
+    // What still differs is not Docker's (other processes on the host change their own
+    // rules and links meanwhile); shown so that a surprise is visible.
     const d = diff(load(dir), snapshotNow());
-    for (const l of d.removed) process.stderr.write(`docker-state: still missing: ${l}\n`);
-    for (const l of d.added) process.stderr.write(`docker-state: still added: ${l}\n`);
+    const n = d.removed.length + d.added.length;
+    if (n > 0) process.stderr.write(`docker-state: Docker's changes undone; ${n} other differences since the snapshot (run with LATERAL_DOCKER_STATE_VERBOSE=1 to list)\n`);
+    if (process.env.LATERAL_DOCKER_STATE_VERBOSE) {
+      for (const l of d.removed) process.stderr.write(`docker-state: missing since snapshot: ${l}\n`);
+      for (const l of d.added) process.stderr.write(`docker-state: added since snapshot: ${l}\n`);
+    }
     return problems.length === 0 ? 0 : 1;
   }
   if (cmd === 'compare' && dir) {
