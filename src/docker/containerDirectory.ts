@@ -541,11 +541,18 @@ const CONTAINER_ACTIONS = new Set([
   'oom',
 ]);
 
-/** FNV-1a over 16 bytes, kept in 32 bits with Math.imul: no allocation. */
+/**
+ * IPv6 index key: the four 32-bit words XORed, as a signed int (a small integer in V8, so no
+ * allocation). Docker hands out addresses sequentially within a /64, so the low word alone
+ * already separates them; collisions only cost a byte compare in the bucket.
+ */
 function hash16(a: Uint8Array, o: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < 16; i++) h = Math.imul(h ^ a[o + i], 0x01000193);
-  return h | 0;
+  return (
+    ((a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]) ^
+    ((a[o + 4] << 24) | (a[o + 5] << 16) | (a[o + 6] << 8) | a[o + 7]) ^
+    ((a[o + 8] << 24) | (a[o + 9] << 16) | (a[o + 10] << 8) | a[o + 11]) ^
+    ((a[o + 12] << 24) | (a[o + 13] << 16) | (a[o + 14] << 8) | a[o + 15])
+  );
 }
 
 function equal16(a: Uint8Array, b: Uint8Array, o: number): boolean {
