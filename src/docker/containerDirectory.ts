@@ -308,8 +308,8 @@ export class ContainerDirectory extends EventEmitter {
 
   /** Event handling is serial: each step reads the daemon's current state. */
   private enqueue(task: () => Promise<void>): void {
-    this.work = this.work.then(task).catch((err: unknown) => {
-      this.emit('warning', toLateral(err, 'applying a Docker event'));
+    this.work = this.work.then(() => (this.closed ? undefined : task())).catch((err: unknown) => {
+      if (!this.closed) this.emit('warning', toLateral(err, 'applying a Docker event'));
     });
   }
 
