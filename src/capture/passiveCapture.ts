@@ -30,7 +30,10 @@ export interface PassiveCaptureOptions {
   interface: string;
   /** BPF filter (pcap-filter(7)); "" or absent captures everything. */
   filter?: string;
-  /** libpcap's kernel ring size in bytes. Default 16 MiB. */
+  /**
+   * libpcap's kernel ring size in bytes. Default 64 MiB. In immediate mode libpcap uses
+   * TPACKET_V2, whose slots are snaplen-sized (~64 KiB each): 64 MiB holds ~1000 frames.
+   */
   kernelBufferBytes?: number;
   /** Batch arena size in bytes (at least one snaplen). Default 4 MiB. */
   arenaBytes?: number;
@@ -148,7 +151,7 @@ export class PassiveCapture {
     if (!fs.existsSync(`/sys/class/net/${iface}`)) {
       throw new LateralError('LATERAL_ERR_USAGE', 'no such network interface (for a Docker network, use docker0 or br-<12 hex of the network id>)', where);
     }
-    const kernelBuffer = options.kernelBufferBytes ?? 16 * 1024 * 1024;
+    const kernelBuffer = options.kernelBufferBytes ?? 64 * 1024 * 1024;
     const arena = options.arenaBytes ?? 4 * 1024 * 1024;
     const maxBatch = options.maxBatch ?? 1024;
     if (!Number.isInteger(kernelBuffer) || kernelBuffer < 65536 || kernelBuffer > 0x7fffffff) {
