@@ -9,6 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { PassiveCapture } from '../../src/capture/passiveCapture';
 import { CaptureBatch } from '../../src/capture/captureBatch';
 import { LateralError } from '../../src/errors';
+import { EvidenceRecorder } from '../../src/output/evidenceRecorder';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const test = suite('passiveCapture');
 
@@ -238,6 +242,39 @@ test('a stalled event loop: the kernel drops are counted and frames come in batc
     assert.is(frames.length, s.received);
   } finally {
     cap.close();
+  }
+});
+
+test('captured frames go into an EvidenceRecorder and tcpdump reads them back as ICMP', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-obs2-cap-ev-'));
+  const ev = new EvidenceRecorder({ dir, linkType: 1, maxPacketsPerFlow: 8 });
+  const copies: Buffer[] = [];
+  let last = { sec: 0, usec: 0 };
+  const cap = new PassiveCapture({ interface: lab!.bridge, filter: 'icmp' }, (b) => {
+    for (let i = 0; i < b.count; i++) {
+      // One flow for the whole ping: the recorder copies out of the reused arena.
+      ev.record(1, b.data, b.offset[i]!, b.length[i]!, b.wireLength[i]!, b.tsSec[i]!, b.tsUsec[i]!);
+      copies.push(Buffer.from(b.frame(i)));
+      last = { sec: b.tsSec[i]!, usec: b.tsUsec[i]! };
+    }
+  });
+  try {
+    const r = await run('ip', ['netns', 'exec', lab!.nsA, 'busybox', 'ping', '-c', '3', '-i', '0.2', lab!.ipB]);
+    assert.is(r.code, 0, r.stderr);
+    await sleep(300);
+    const name = ev.alert(1, 9000001, last.sec, last.usec);
+    assert.ok(name);
+    await ev.flush();
+    const out = spawnSync('tcpdump', ['-r', path.join(dir, name!), '-n', '-xx'], { encoding: 'utf8' });
+    assert.is(out.status, 0, out.stderr);
+    assert.is(out.stdout.split('\n').filter((l) => / ICMP echo request/.test(l)).length, 3);
+    assert.is(out.stdout.split('\n').filter((l) => / ICMP echo reply/.test(l)).length, 3);
+    const hex = out.stdout.split('\n').filter((l) => /^\s+0x/.test(l)).map((l) => l.replace(/^\s*0x[0-9a-f]+:\s*/, '').replace(/\s+/g, '')).join('');
+    assert.is(hex, Buffer.concat(copies).toString('hex'));
+  } finally {
+    cap.close();
+    await ev.close();
+    fs.rmSync(dir, { recursive: true });
   }
 });
 
