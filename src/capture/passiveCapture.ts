@@ -15,9 +15,13 @@
 // - Kernel drops: `cap` has no pcap_stats() and the socket's sk_drops stays 0 on ring
 //   overflow, so without a BPF filter drops are estimated from the interface's own frame
 //   counters (interfaceFrameCount); with a filter they are unknown (null).
+// - Main thread only: `cap` registers its poll handle on uv_default_loop(), which in a worker
+//   thread is the main thread's loop; its callbacks would enter the worker's isolate from the
+//   wrong thread. Post copies of the batches to workers instead.
 
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { LateralError } from '../errors';
 import { CaptureBatch } from './captureBatch';
 import { interfaceFrameCount } from './interfaceFrameCount';
@@ -162,6 +166,9 @@ export class PassiveCapture {
     }
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new LateralError('LATERAL_ERR_USAGE', `maxBatch must be a positive integer, got ${maxBatch}`, where);
+    }
+    if (!isMainThread) {
+      throw new LateralError('LATERAL_ERR_USAGE', 'passive capture must run on the main thread (the libpcap binding uses the default event loop)', where);
     }
     const mod = loadCap(iface);
     this.handler = handler;

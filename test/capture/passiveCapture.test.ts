@@ -13,6 +13,7 @@ import { EvidenceRecorder } from '../../src/output/evidenceRecorder';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 const test = suite('passiveCapture');
 
@@ -276,6 +277,64 @@ test('captured frames go into an EvidenceRecorder and tcpdump reads them back as
     await ev.close();
     fs.rmSync(dir, { recursive: true });
   }
+});
+
+test('TCP (busybox httpd, wget): handshake seen once, the served file reassembles from the frames', async () => {
+  const www = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-obs2-www-'));
+  const body = Buffer.from(Array.from({ length: 40000 }, (_, i) => `line ${i}\n`).join(''));
+  fs.writeFileSync(path.join(www, 'f.txt'), body);
+  const frames: Frame[] = [];
+  const cap = new PassiveCapture({ interface: lab!.bridge, filter: 'tcp port 8080' }, collect(frames));
+  const httpd = spawn('ip', ['netns', 'exec', lab!.nsB, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' });
+  try {
+    await sleep(300);
+    const r = await run('ip', ['netns', 'exec', lab!.nsA, 'busybox', 'wget', '-q', '-O', '/dev/null', `http://${lab!.ipB}:8080/f.txt`]);
+    assert.is(r.code, 0, r.stderr);
+    await sleep(300);
+    const tcp = frames.filter((f) => isIpv4(f.bytes) && f.bytes[ETH + 9] === 6).map((f) => {
+      const ihl = (f.bytes[ETH]! & 15) * 4;
+      const t = ETH + ihl;
+      const doff = (f.bytes[t + 12]! >> 4) * 4;
+      const ipEnd = ETH + f.bytes.readUInt16BE(ETH + 2);
+      return { sport: f.bytes.readUInt16BE(t), flags: f.bytes[t + 13]!, seq: f.bytes.readUInt32BE(t + 4), payload: f.bytes.subarray(t + doff, ipEnd) };
+    });
+    assert.is(tcp.filter((s) => s.flags === 0x02).length, 1, 'one SYN');
+    assert.is(tcp.filter((s) => s.flags === 0x12).length, 1, 'one SYN-ACK');
+    assert.ok(tcp.some((s) => s.flags & 0x01), 'a FIN');
+    // Server to client, in sequence order, retransmissions skipped.
+    const fromServer = tcp.filter((s) => s.sport === 8080 && s.payload.length > 0).sort((a, b) => a.seq - b.seq);
+    const parts: Buffer[] = [];
+    let next = fromServer[0]!.seq;
+    for (const s of fromServer) {
+      if (s.seq + s.payload.length <= next) continue;
+      parts.push(s.payload.subarray(next - s.seq));
+      next = s.seq + s.payload.length;
+    }
+    const stream = Buffer.concat(parts);
+    const headerEnd = stream.indexOf('\r\n\r\n');
+    assert.ok(stream.subarray(0, headerEnd).toString().startsWith('HTTP/1.'));
+    assert.ok(stream.subarray(headerEnd + 4).equals(body), 'the body reassembled from captured frames differs');
+    const st = cap.stats();
+    assert.is(st.truncated, 0);
+    assert.is(st.received, frames.length);
+  } finally {
+    cap.close();
+    if (httpd.pid) process.kill(httpd.pid);
+    fs.rmSync(www, { recursive: true });
+  }
+});
+
+test('refuses to run in a worker thread, with a usage error', async () => {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { PassiveCapture } = require(workerData.module);
+    try { new PassiveCapture({ interface: workerData.iface }, () => undefined); parentPort.postMessage('opened'); }
+    catch (e) { parentPort.postMessage(e.code + ' ' + e.message); }`;
+  const w = new Worker(code, { eval: true, workerData: { module: require.resolve('../../src/capture/passiveCapture'), iface: lab!.bridge } });
+  const msg = await new Promise<string>((resolve) => w.once('message', resolve));
+  await w.terminate();
+  assert.match(msg, /^LATERAL_ERR_USAGE .*main thread/);
+  assert.match(msg, lab!.bridge);
 });
 
 test.run();
