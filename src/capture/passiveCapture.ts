@@ -176,6 +176,9 @@ export class PassiveCapture {
     this.frameBuffer = Buffer.alloc(PASSIVE_SNAPLEN);
     this.flushBound = () => this.flush();
     this.cap = new mod.Cap();
+    // Read before open: a frame passing in between counts as dropped (an upper bound), never
+    // the other way round.
+    this.framesAtOpen = interfaceFrameCount(iface);
     let name: string;
     try {
       name = this.cap.open(iface, this.filter, kernelBuffer, this.frameBuffer);
@@ -185,14 +188,14 @@ export class PassiveCapture {
       if (this.filter !== '' && FILTER_ERROR.test(msg)) {
         throw new LateralError('LATERAL_ERR_USAGE', `bad capture filter ${JSON.stringify(this.filter)}: ${msg}`, where, { cause: err });
       }
-      throw new LateralError('LATERAL_ERR_KERNEL', `cannot capture: ${msg}`, where, { cause: err });
+      const hint = /permi/i.test(msg) ? ' (capturing needs root or CAP_NET_RAW)' : '';
+      throw new LateralError('LATERAL_ERR_KERNEL', `cannot capture: ${msg}${hint}`, where, { cause: err });
     }
     this.linkTypeName = name;
     const known = LINK_TYPES[name];
     const unknown = /(\d+)$/.exec(name);
     this.linkType = known ?? (unknown ? Number(unknown[1]) : -1);
     this.batch = new CaptureBatch(arena, maxBatch, this.linkType);
-    this.framesAtOpen = interfaceFrameCount(iface);
     this.cap.on('packet', (nbytes, truncated) => this.onFrame(nbytes, truncated));
   }
 

@@ -63,6 +63,8 @@ function makeLab(): Lab {
     sh('ip', ['link', 'set', lab.bridge, 'up']);
     for (const [side, ns, ip] of [['a', lab.nsA, lab.ipA], ['b', lab.nsB, lab.ipB]] as const) {
       sh('ip', ['netns', 'add', ns]);
+      // No IPv6 either: router solicitations and MLD reports would add frames to the counts.
+      sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
       sh('ip', ['link', 'add', `${prefix}${side}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       sh('ip', ['link', 'set', `${prefix}${side}`, 'master', lab.bridge, 'up']);
       sh('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
@@ -335,6 +337,16 @@ test('refuses to run in a worker thread, with a usage error', async () => {
   await w.terminate();
   assert.match(msg, /^LATERAL_ERR_USAGE .*main thread/);
   assert.match(msg, lab!.bridge);
+});
+
+test('without CAP_NET_RAW the kernel refuses: a kernel error naming the interface', () => {
+  const script = `
+    const { PassiveCapture } = require(${JSON.stringify(require.resolve('../../src/capture/passiveCapture'))});
+    try { new PassiveCapture({ interface: 'lo' }, () => undefined).close(); console.log('opened'); }
+    catch (e) { console.log(e.code + ' ' + e.message); }`;
+  const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^LATERAL_ERR_KERNEL interface lo: cannot capture: .*CAP_NET_RAW/);
 });
 
 test.run();
