@@ -28,7 +28,7 @@ import { PCAP_GLOBAL_HEADER_BYTES, PCAP_RECORD_HEADER_BYTES, writePcapGlobalHead
 export interface EvidenceRecorderOptions {
   /** Directory for the pcap files; created if missing. */
   dir: string;
-  /** pcap LINKTYPE_* of the recorded bytes (1 Ethernet for passive capture, 228 IPv4 / 101 raw for NFQUEUE). */
+  /** pcap LINKTYPE_* of the recorded bytes: 1 (Ethernet) for passive capture, 101 (raw IPv4/IPv6) for NFQUEUE. */
   linkType: number;
   /** Packets kept per flow. Default 32. */
   maxPacketsPerFlow?: number;
