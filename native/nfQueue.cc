@@ -257,15 +257,22 @@ Napi::Value NfQueue::Start(const Napi::CallbackInfo& info) {
     ThrowErrno(env, "LATERAL_ERR_NATIVE", "no libuv loop", 0);
     return env.Undefined();
   }
-  poll_ = new uv_poll_t;
-  int r = uv_poll_init(loop, poll_, mnl_socket_get_fd(sock_.get()));
-  if (r == 0) {
-    poll_->data = this;
-    r = uv_poll_start(poll_, UV_READABLE, &NfQueue::PollCallback);
-  }
+  PollBox* box = new PollBox;
+  box->owner = this;
+  int r = uv_poll_init(loop, &box->poll, mnl_socket_get_fd(sock_.get()));
   if (r != 0) {
-    delete poll_;
+    delete box;  // never initialised: nothing for libuv to close
+    ThrowErrno(env, "LATERAL_ERR_NATIVE", uv_strerror(r), 0);
+    return env.Undefined();
+  }
+  box->poll.data = box;
+  poll_ = box;
+  napi_add_async_cleanup_hook(env, &NfQueue::AsyncCleanupHook, box, &box->hook);
+  r = uv_poll_start(&box->poll, UV_READABLE, &NfQueue::PollCallback);
+  if (r != 0) {
     poll_ = nullptr;
+    box->owner = nullptr;
+    ClosePollBox(box);
     ThrowErrno(env, "LATERAL_ERR_NATIVE", uv_strerror(r), 0);
     return env.Undefined();
   }
@@ -274,7 +281,8 @@ Napi::Value NfQueue::Start(const Napi::CallbackInfo& info) {
 }
 
 void NfQueue::PollCallback(uv_poll_t* handle, int status, int /*events*/) {
-  NfQueue* self = static_cast<NfQueue*>(handle->data);
+  PollBox* box = static_cast<PollBox*>(handle->data);
+  NfQueue* self = box->owner;
   if (self == nullptr || self->closed_) return;
   if (status < 0) {
     self->recvErrors_++;
@@ -485,8 +493,33 @@ Napi::Value NfQueue::Close(const Napi::CallbackInfo& info) {
 
 void NfQueue::CleanupHook(void* arg) {
   NfQueue* self = static_cast<NfQueue*>(arg);
-  self->hookAdded_ = false;  // being run: must not be removed
+  self->hookAdded_ = false;   // being run: must not be removed
+  self->tearingDown_ = true;  // the env is going away: no reference counting any more
   self->CloseInternal();
+}
+
+// Worker teardown: close the poll handle and let the env (and the addon's code) go only
+// once libuv has run our close callback.
+void NfQueue::AsyncCleanupHook(napi_async_cleanup_hook_handle /*handle*/, void* arg) {
+  PollBox* box = static_cast<PollBox*>(arg);
+  if (box->owner != nullptr) {
+    box->owner->tearingDown_ = true;
+    box->owner->CloseInternal();  // detaches and closes the box
+  } else {
+    ClosePollBox(box);
+  }
+}
+
+void NfQueue::ClosePollBox(PollBox* box) {
+  if (box->closing) return;
+  box->closing = true;
+  uv_poll_stop(&box->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&box->poll), [](uv_handle_t* h) {
+    PollBox* b = static_cast<PollBox*>(h->data);
+    napi_async_cleanup_hook_handle hook = b->hook;
+    delete b;
+    if (hook != nullptr) napi_remove_async_cleanup_hook(hook);
+  });
 }
 
 // Idempotent. Stops polling, then closes the socket: the kernel unbinds the queue and
@@ -495,11 +528,11 @@ void NfQueue::CloseInternal() {
   if (closed_) return;
   closed_ = true;
   if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    PollBox* box = poll_;
     poll_ = nullptr;
-    Unref();
+    box->owner = nullptr;
+    ClosePollBox(box);
+    if (!tearingDown_) Unref();
   }
   sock_.reset();
   if (hookAdded_) {

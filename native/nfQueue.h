@@ -43,6 +43,16 @@ struct MnlSocketCloser {
 };
 using MnlSocketPtr = std::unique_ptr<mnl_socket, MnlSocketCloser>;
 
+// The uv_poll handle lives in its own box: its close callback can run after the NfQueue
+// is gone, and during worker teardown it must finish before the addon is unloaded (an
+// async cleanup hook holds the unload until the callback has run).
+struct PollBox {
+  uv_poll_t poll;
+  class NfQueue* owner = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  bool closing = false;
+};
+
 class NfQueue : public Napi::ObjectWrap<NfQueue> {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -68,6 +78,8 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
 
   static void PollCallback(uv_poll_t* handle, int status, int events);
   static void CleanupHook(void* arg);
+  static void AsyncCleanupHook(napi_async_cleanup_hook_handle handle, void* arg);
+  static void ClosePollBox(PollBox* box);
 
   // Options.
   uint16_t queue_ = 0;
@@ -83,9 +95,10 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
   MnlSocketPtr sock_;
   unsigned int portId_ = 0;
   unsigned int seq_ = 0;
-  uv_poll_t* poll_ = nullptr;
+  PollBox* poll_ = nullptr;
   bool closed_ = false;
   bool hookAdded_ = false;
+  bool tearingDown_ = false;
   napi_env env_ = nullptr;
 
   // Batch storage shared with JS (views created once, reused for every batch).

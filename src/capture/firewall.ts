@@ -90,17 +90,32 @@ export interface FirewallOptions extends Omit<FirewallConfig, 'hookChain'> {
 
 export class Firewall {
   readonly backend: IptablesBackend;
-  readonly hookChain: 'FORWARD' | 'DOCKER-USER';
-  private readonly plan: FirewallPlan;
+  /** Where each family's jump went: Docker may have DOCKER-USER for IPv4 only. */
+  readonly hookChains: Record<IpFamily, 'FORWARD' | 'DOCKER-USER'>;
+  private readonly plans: Record<IpFamily, FirewallPlan>;
   private readonly instance: string;
 
   constructor(options: FirewallOptions) {
     this.backend = options.backend ?? detectIptablesBackend();
     this.instance = options.instance;
-    let hook = options.hook;
-    if (hook === 'auto') hook = this.chainExists('ipv4', 'DOCKER-USER') ? 'DOCKER-USER' : 'FORWARD';
-    this.hookChain = hook;
-    this.plan = buildFirewallPlan({ ...options, hookChain: hook });
+    const hook = (fam: IpFamily): 'FORWARD' | 'DOCKER-USER' => {
+      const has = this.chainExists(fam, 'DOCKER-USER');
+      if (options.hook === 'DOCKER-USER' && !has && fam === 'ipv4') {
+        throw new LateralError('LATERAL_ERR_FIREWALL', `--hook docker-user: ${this.backend.iptables} has no DOCKER-USER chain (is dockerd running?)`);
+      }
+      return options.hook !== 'FORWARD' && has ? 'DOCKER-USER' : 'FORWARD';
+    };
+    this.hookChains = { ipv4: hook('ipv4'), ipv6: hook('ipv6') };
+    this.plans = {
+      ipv4: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv4 }),
+      ipv6: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv6 }),
+    };
+  }
+
+  /** e.g. "DOCKER-USER" or "DOCKER-USER (IPv4), FORWARD (IPv6)". */
+  get hookDescription(): string {
+    const { ipv4, ipv6 } = this.hookChains;
+    return ipv4 === ipv6 ? ipv4 : `${ipv4} (IPv4), ${ipv6} (IPv6)`;
   }
 
   private cmd(fam: IpFamily): string {
@@ -123,10 +138,11 @@ export class Firewall {
     try {
       for (const fam of FAMILIES) {
         const ipt = this.cmd(fam);
-        run(ipt, ['-w', '5', '-t', 'filter', '-N', this.plan.chain]);
-        for (const r of this.plan.chainRules) run(ipt, ['-w', '5', '-t', r.table, '-A', r.chain, ...r.spec]);
+        const plan = this.plans[fam];
+        run(ipt, ['-w', '5', '-t', 'filter', '-N', plan.chain]);
+        for (const r of plan.chainRules) run(ipt, ['-w', '5', '-t', r.table, '-A', r.chain, ...r.spec]);
         // Hooks last: the chain is complete before any packet can jump into it.
-        for (const r of this.plan.hookRules) run(ipt, ['-w', '5', '-t', r.table, '-I', r.chain, '1', ...r.spec]);
+        for (const r of plan.hookRules) run(ipt, ['-w', '5', '-t', r.table, '-I', r.chain, '1', ...r.spec]);
       }
     } catch (e) {
       removeFirewallRules(this.backend, this.instance);
@@ -143,7 +159,7 @@ export class Firewall {
     let hits = 0;
     for (const fam of FAMILIES) {
       for (const r of parseIptablesSave(this.save(fam, 'filter', true)).rules) {
-        if (r.chain === this.plan.chain && r.spec.includes('NFQUEUE')) hits += r.packets;
+        if (r.chain === this.plans[fam].chain && r.spec.includes('NFQUEUE')) hits += r.packets;
       }
     }
     return hits;

@@ -144,7 +144,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const mode = `${opts.queueBypass ? 'fail-open' : 'fail-closed'}, overload ${opts.overloadAccept ? 'accept' : 'drop'}`;
   log(
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
-      `iptables-${firewall.backend.name}: ${firewall.backend.reason}; hook ${firewall.hookChain}; instance ${opts.instance})`,
+      `iptables-${firewall.backend.name}: ${firewall.backend.reason}; hook ${firewall.hookDescription}; instance ${opts.instance})`,
   );
 
   const ourProc = (): NfqueueProcEntry[] => {
