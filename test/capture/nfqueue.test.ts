@@ -10,6 +10,7 @@ import { LateralError } from '../../src/errors';
 import { Firewall } from '../../src/capture/firewall';
 import { META_STRIDE, SkbInfo } from '../../src/capture/native';
 import { NfQueue } from '../../src/capture/nfqueue';
+import { readNfqueueProc, uninspectedPackets } from '../../src/capture/nfqueueProc';
 import type { PacketBatch } from '../../src/capture/packetBatch';
 import { repoRoot } from '../support/corpus';
 import { curl, inNs, LabLayout, labDown, labUp, redis, uniquePrefix, uniqueQueue } from '../live/labHarness';
@@ -152,6 +153,28 @@ nfq('GSO is on by default: packets larger than the MTU arrive whole', async () =
   const r = await inNs(lab.namespaces.attacker.netns, 'curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '10', `http://${lab.services.http}/big.bin`], 20000);
   assert.is(r.stdout, String(4 << 20));
   assert.ok(big > 0 && gso > 0, `largest packet ${max} bytes, ${gso} with NFQA_SKB_GSO`);
+});
+
+nfq('a stalled handler under FAIL_OPEN: traffic passes and the uninspected packets are counted', async () => {
+  const www = `/run/lateral-lab/${name}/www`;
+  writeFileSync(path.join(www, 'stall.bin'), Buffer.alloc(2 << 20, 0x62));
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const q = open(
+    () => {
+      Atomics.wait(sleeper, 0, 0, 20); // a slow regex, a GC pause: the queue fills up
+    },
+    { maxLen: 4, failOpen: true },
+  );
+  const r = await inNs(lab.namespaces.attacker.netns, 'curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '20', `http://${lab.services.http}/stall.bin`], 30000);
+  assert.is(r.stdout, String(2 << 20), 'the transfer completed despite the stall');
+  const proc = readNfqueueProc().filter((e) => e.queue === queueNo);
+  assert.is(proc.length, 1);
+  assert.is(proc[0]!.queueDropped, 0, 'FAIL_OPEN: nothing counted as dropped');
+  const hits = firewall!.queueRuleHits();
+  const seen = q.stats().packets;
+  const uninspected = uninspectedPackets(hits, seen, proc);
+  assert.ok(seen > 0, 'some packets were inspected');
+  assert.ok(uninspected > 0, `hits=${hits} seen=${seen}: the packets that passed uninspected show up`);
 });
 
 nfq('a throwing handler is counted and its batch still accepted', async () => {
