@@ -179,12 +179,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let exitCode = 0;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      if (signal.startsWith('worker')) exitCode = 1;
       if (timer) clearInterval(timer);
       log(`${signal}: removing rules`);
-      let code = 0;
+      let code = exitCode;
       // Kernel counters are read while the rules (and their hit counters) still exist.
       const k = kernelCounters();
       try {
@@ -207,6 +209,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       w.worker.on('error', (e) => {
         log(`queue ${w.queue} worker failed: ${String(e)}`);
         stop('worker failure');
+      });
+      // A worker that ends on its own leaves its queue unbound: with --queue-bypass the
+      // traffic would pass uninspected, without it it would stop. Either way, say so and stop.
+      w.worker.on('exit', (code) => {
+        if (!stopping) {
+          log(`queue ${w.queue} worker exited unexpectedly (${code})`);
+          stop('worker exit');
+        }
       });
     }
   });

@@ -99,6 +99,22 @@ live('kill -9 with --fail-closed: traffic stops until uninstall', async () => {
   assert.is((await curl(lab)).code, 0, 'passes again after uninstall');
 });
 
+live('refusals: a missing bridge exits 2; a queue bound by someone else exits 1 and leaves no rules', async () => {
+  const missing = await lateralCli(['run', '--bridge', 'nosuchbr0', '--instance', instance]);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, 'bridge nosuchbr0 does not exist');
+
+  const q = uniqueQueue();
+  running = new LateralProcess(runArgs(q));
+  await running.ready();
+  const second = await lateralCli(['run', '--bridge', lab.bridge, '--queues', String(q), '--instance', `${instance}b`, '--hook', 'forward']);
+  assert.is(second.code, 1, second.stderr);
+  assert.match(second.stderr, /already bound.*\[LATERAL_ERR_KERNEL\]/);
+  assert.equal(listFirewallLeftovers(detectIptablesBackend(), `${instance}b`), [], 'the failed run installed nothing');
+  assert.is((await curl(lab)).code, 0, 'the first instance still carries the traffic');
+  assert.is(await running.stop('SIGTERM'), 0);
+});
+
 live('after uninstall and lab down, no NFQUEUE rule and no lab remains', async () => {
   const q = uniqueQueue();
   running = new LateralProcess(runArgs(q));
