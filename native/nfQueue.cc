@@ -312,7 +312,15 @@ size_t NfQueue::Drain() {
     }
     const struct nlmsghdr* nlh = reinterpret_cast<const struct nlmsghdr*>(arena_ + used);
     int len = static_cast<int>(r);
-    while (mnl_nlmsg_ok(nlh, len) && n < batchLimit_) {
+    // The kernel sends one packet per datagram (one skb per nfnetlink_unicast), so a
+    // datagram never holds more packets than the free batch rows; should it ever, the
+    // extra ones are counted as skipped rather than lost silently.
+    while (mnl_nlmsg_ok(nlh, len)) {
+      if (n >= batchLimit_) {
+        skipped_++;
+        nlh = mnl_nlmsg_next(nlh, &len);
+        continue;
+      }
       uint16_t type = nlh->nlmsg_type;
       if (type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
         if (ParsePacket(nlh, n)) n++;
@@ -329,6 +337,9 @@ size_t NfQueue::Drain() {
       }
       nlh = mnl_nlmsg_next(nlh, &len);
     }
+    // A message cut short by the receive size (cannot happen with recvSize_ > copy range
+    // + headers, but the kernel decides): that packet can never get a verdict.
+    if (len >= static_cast<int>(sizeof(struct nlmsghdr))) truncated_++;
     used += (static_cast<size_t>(r) + 7) & ~static_cast<size_t>(7);
   }
   return n;
@@ -482,6 +493,8 @@ Napi::Value NfQueue::Stats(const Napi::CallbackInfo& info) {
   o.Set("verdictMessages", Napi::Number::New(env, verdictMsgs_));
   o.Set("batchVerdictMessages", Napi::Number::New(env, batchVerdictMsgs_));
   o.Set("sendErrors", Napi::Number::New(env, sendErrors_));
+  o.Set("skipped", Napi::Number::New(env, skipped_));
+  o.Set("truncated", Napi::Number::New(env, truncated_));
   o.Set("lastErrno", Napi::Number::New(env, lastErrno_));
   return o;
 }

@@ -174,6 +174,7 @@ export class Firewall {
  */
 export function removeFirewallRules(backend: IptablesBackend, instance?: string): number {
   let removed = 0;
+  let firstError: unknown;
   for (const fam of FAMILIES) {
     const ipt = fam === 'ipv4' ? backend.iptables : backend.ip6tables;
     const save = fam === 'ipv4' ? backend.iptablesSave : backend.ip6tablesSave;
@@ -195,17 +196,27 @@ export function removeFirewallRules(backend: IptablesBackend, instance?: string)
         const tag = ruleTag(r.spec);
         if (tag === undefined || (instance !== undefined && tag !== commentTag(instance))) continue;
         if (ourChains.has(r.chain)) continue; // flushed with the chain below
-        run(ipt, ['-w', '5', '-t', table, '-D', r.chain, ...r.spec]);
-        removed++;
+        try {
+          run(ipt, ['-w', '5', '-t', table, '-D', r.chain, ...r.spec]);
+          removed++;
+        } catch (e) {
+          // Keep going (someone may have removed it meanwhile); report the first failure.
+          firstError ??= e;
+        }
       }
     }
     for (const c of ourChains) {
       const listed = run(save, ['-t', 'filter']);
       removed += parseIptablesSave(listed).rules.filter((r) => r.chain === c).length;
-      run(ipt, ['-w', '5', '-t', 'filter', '-F', c]);
-      run(ipt, ['-w', '5', '-t', 'filter', '-X', c]);
+      try {
+        run(ipt, ['-w', '5', '-t', 'filter', '-F', c]);
+        run(ipt, ['-w', '5', '-t', 'filter', '-X', c]);
+      } catch (e) {
+        firstError ??= e;
+      }
     }
   }
+  if (firstError !== undefined) throw firstError;
   return removed;
 }
 

@@ -61,6 +61,10 @@ export interface NativeNfQueueStats {
   verdictMessages: number;
   batchVerdictMessages: number;
   sendErrors: number;
+  /** Packets in a datagram beyond the batch rows (never expected; never silent). */
+  skipped: number;
+  /** Datagrams whose last message was cut short (never expected; never silent). */
+  truncated: number;
   lastErrno: number;
 }
 

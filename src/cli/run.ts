@@ -98,6 +98,8 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     f('gso', WorkerStat.GSO),
     f('enobufs', WorkerStat.ENOBUFS),
     f('handler_errors', WorkerStat.HANDLER_ERRORS),
+    `netlink_errors=${sum(workers, WorkerStat.RECV_ERRORS) + sum(workers, WorkerStat.SEND_ERRORS) + sum(workers, WorkerStat.NETLINK_ERRORS)}`,
+    f('unverdicted', WorkerStat.UNVERDICTED),
     `queued=${k.queued}`,
     `queue_dropped=${k.queueDropped}`,
     `user_dropped=${k.userDropped}`,

@@ -93,6 +93,7 @@ function copyNativeStats(): void {
   stats[WorkerStat.VERDICT_MESSAGES] = s.verdictMessages;
   stats[WorkerStat.MAX_BATCH] = s.maxBatch;
   stats[WorkerStat.HANDLER_ERRORS] = s.handlerErrors;
+  stats[WorkerStat.UNVERDICTED] = s.skipped + s.truncated;
 }
 
 function main(): void {

@@ -21,5 +21,7 @@ export const WorkerStat = {
   NETLINK_ERRORS: 17,
   VERDICT_MESSAGES: 18,
   MAX_BATCH: 19,
+  /** Packets the addon received but could not hand over (skipped + truncated). */
+  UNVERDICTED: 20,
 } as const;
-export const WORKER_STAT_COUNT = 20;
+export const WORKER_STAT_COUNT = 21;
