@@ -10,7 +10,7 @@ export interface LabLayout {
   name: string;
   bridge: string;
   subnet: string;
-  namespaces: Record<'web' | 'db' | 'attacker', { netns: string; ip: string; hostVeth: string; mac: string }>;
+  namespaces: Record<'web' | 'db' | 'attacker', { netns: string; ip: string; ip6: string; hostVeth: string; mac: string }>;
   services: { http: string; redis: string };
 }
 
@@ -50,6 +50,10 @@ export async function labDown(name: string): Promise<void> {
 
 export async function curl(lab: LabLayout, timeoutSec = 3): Promise<CmdResult> {
   return inNs(lab.namespaces.attacker.netns, 'curl', ['-s', '--max-time', String(timeoutSec), `http://${lab.services.http}/`], (timeoutSec + 5) * 1000);
+}
+
+export async function curl6(lab: LabLayout, timeoutSec = 3): Promise<CmdResult> {
+  return inNs(lab.namespaces.attacker.netns, 'curl', ['-s', '--max-time', String(timeoutSec), `http://[${lab.namespaces.web.ip6}]/`], (timeoutSec + 5) * 1000);
 }
 
 export async function redis(lab: LabLayout, ...args: string[]): Promise<CmdResult> {

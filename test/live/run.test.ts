@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { backendByName, detectIptablesBackend } from '../../src/capture/firewallBackend';
 import { listFirewallLeftovers } from '../../src/capture/firewall';
 import { readNfqueueProc } from '../../src/capture/nfqueueProc';
-import { curl, LabLayout, labDown, labUp, lateralCli, LateralProcess, redis, sh, uniquePrefix, uniqueQueue } from './labHarness';
+import { curl, curl6, LabLayout, labDown, labUp, lateralCli, LateralProcess, redis, sh, uniquePrefix, uniqueQueue } from './labHarness';
 
 const name = uniquePrefix('run');
 const instance = `t${name}`;
@@ -34,7 +34,7 @@ function runArgs(queue: number, ...extra: string[]): string[] {
   return ['run', '--bridge', lab.bridge, '--queues', `${queue}-${queue + 1}`, '--instance', instance, '--hook', 'forward', '--summary-interval', '0', ...extra];
 }
 
-live('HTTP and Redis pass through lateral run and are counted per protocol', async () => {
+live('HTTP (IPv4 and IPv6) and Redis pass through lateral run and are counted per protocol', async () => {
   const q = uniqueQueue();
   running = new LateralProcess(runArgs(q));
   await running.ready();
@@ -47,6 +47,9 @@ live('HTTP and Redis pass through lateral run and are counted per protocol', asy
     assert.is(r.code, 0, `curl ${i}: ${r.stderr}`);
     assert.match(r.stdout, `lateral lab web (${name})`);
   }
+  const v6 = await curl6(lab);
+  assert.is(v6.code, 0, `curl over IPv6: ${v6.stderr}`);
+  assert.match(v6.stdout, `lateral lab web (${name})`);
   const set = await redis(lab, 'SET', 'lateral-key', 'hello');
   assert.is(set.stdout.trim(), 'OK', set.stderr);
   const get = await redis(lab, 'GET', 'lateral-key');
@@ -55,13 +58,16 @@ live('HTTP and Redis pass through lateral run and are counted per protocol', asy
   const code = await running.stop('SIGINT');
   assert.is(code, 0, running.stderr);
   const packets = running.counter('packets');
-  // 3 HTTP exchanges and 2 Redis connections: at least SYN, SYN-ACK, ACK, request, response, FINs each.
-  assert.ok(packets >= 5 * 7, `packets=${packets}\n${running.stderr}`);
-  assert.is(running.counter('tcp'), packets, 'all of it was TCP');
-  assert.is(running.counter('ipv4'), packets);
+  // Each exchange is at least SYN, SYN-ACK, ACK, request, response and the FINs (7).
+  assert.ok(running.counter('ipv4') >= 5 * 7, `ipv4: ${running.stderr}`);
+  assert.ok(running.counter('ipv6') >= 7, `ipv6 (ip6tables rules + bridge-nf-call-ip6tables): ${running.stderr}`);
+  assert.ok(running.counter('tcp') >= 6 * 7, `tcp: ${running.stderr}`);
+  assert.ok(running.counter('ipv4') + running.counter('ipv6') <= packets);
+  assert.is(running.counter('tcp') + running.counter('udp') + running.counter('icmp') + running.counter('other'), packets, 'every packet classified once');
   assert.is(running.counter('accepted'), packets);
   assert.is(running.counter('dropped'), 0);
   assert.is(running.counter('enobufs'), 0);
+  assert.is(running.counter('unverdicted'), 0);
   assert.is(running.counter('uninspected'), 0);
   // SIGINT removed the rules.
   const backend = detectIptablesBackend();
