@@ -285,8 +285,15 @@ void NfQueue::PollCallback(uv_poll_t* handle, int status, int /*events*/) {
   NfQueue* self = box->owner;
   if (self == nullptr || self->closed_) return;
   if (status < 0) {
-    self->recvErrors_++;
-    return;
+    // After an overrun the kernel sets sk_err = ENOBUFS, epoll reports EPOLLERR, and
+    // libuv stops the poll handle (uv__poll_io). Reading must never stop: watch again,
+    // and let Drain() pick the error up with recv() (which clears it and counts it).
+    self->pollErrors_++;
+    int r = uv_poll_start(handle, UV_READABLE, &NfQueue::PollCallback);
+    if (r != 0) {
+      self->recvErrors_++;
+      self->lastErrno_ = -r;
+    }
   }
   self->OnReadable();
 }
@@ -493,6 +500,7 @@ Napi::Value NfQueue::Stats(const Napi::CallbackInfo& info) {
   o.Set("verdictMessages", Napi::Number::New(env, verdictMsgs_));
   o.Set("batchVerdictMessages", Napi::Number::New(env, batchVerdictMsgs_));
   o.Set("sendErrors", Napi::Number::New(env, sendErrors_));
+  o.Set("pollErrors", Napi::Number::New(env, pollErrors_));
   o.Set("skipped", Napi::Number::New(env, skipped_));
   o.Set("truncated", Napi::Number::New(env, truncated_));
   o.Set("lastErrno", Napi::Number::New(env, lastErrno_));

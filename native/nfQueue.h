@@ -118,7 +118,7 @@ class NfQueue : public Napi::ObjectWrap<NfQueue> {
   // Counters (monotonic; read by stats()).
   double packets_ = 0, batches_ = 0, enobufs_ = 0, recvErrors_ = 0, netlinkErrors_ = 0;
   double verdicts_ = 0, verdictMsgs_ = 0, batchVerdictMsgs_ = 0, sendErrors_ = 0;
-  double bytes_ = 0, maxBatch_ = 0, unknownMsgs_ = 0, skipped_ = 0, truncated_ = 0;
+  double bytes_ = 0, maxBatch_ = 0, unknownMsgs_ = 0, skipped_ = 0, truncated_ = 0, pollErrors_ = 0;
   int lastErrno_ = 0;
 };
 

@@ -61,6 +61,8 @@ export interface NativeNfQueueStats {
   verdictMessages: number;
   batchVerdictMessages: number;
   sendErrors: number;
+  /** EPOLLERR wake-ups (socket errors such as ENOBUFS); polling is restarted each time. */
+  pollErrors: number;
   /** Packets in a datagram beyond the batch rows (never expected; never silent). */
   skipped: number;
   /** Datagrams whose last message was cut short (never expected; never silent). */
