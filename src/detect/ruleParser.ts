@@ -8,8 +8,8 @@
 import { LateralError, type SourceLocation } from '../errors';
 import { BufferId } from './buffers';
 import type { DetectConfig } from './detectConfig';
-import { parseAddressSet } from './addressSet';
-import { parsePortSet } from './portSet';
+import { parseAddressSet, type AddressSet } from './addressSet';
+import { parsePortSet, type PortSet } from './portSet';
 import { Action, RejectKind, type Signature } from './signature';
 import { FlowbitTable, RuleBuilder, SkipRule } from './ruleBuilder';
 import { KEYWORDS } from './keywords/registry';
@@ -39,6 +39,9 @@ const L4_PROTOS: Record<string, number[]> = {
   ip: [], tcp: [6], udp: [17], icmp: [1, 58], icmpv4: [1], icmpv6: [58], sctp: [132],
   'tcp-pkt': [6], 'tcp-stream': [6], pkthdr: [],
 };
+
+/** Parsed header sets by text, per config: rule sets repeat the same few ($HOME_NET...). */
+const headerCache = new WeakMap<DetectConfig, { addr: Map<string, AddressSet>; port: Map<string, PortSet> }>();
 
 /** Splits the header at whitespace outside brackets. */
 function headerTokens(h: string): string[] {
@@ -128,10 +131,23 @@ export function parseRule(text: string, where: SourceLocation, config: DetectCon
   sig.bidirectional = dir === '<>';
   const av = (n: string): string | undefined => config.addressVars.get(n);
   const pv = (n: string): string | undefined => config.portVars.get(n);
-  sig.src = parseAddressSet(src, where, av);
-  sig.dst = parseAddressSet(dst, where, av);
-  sig.sport = parsePortSet(sport, where, pv);
-  sig.dport = parsePortSet(dport, where, pv);
+  let cache = headerCache.get(config);
+  if (!cache) { cache = { addr: new Map(), port: new Map() }; headerCache.set(config, cache); }
+  const c = cache;
+  const addr = (t: string): AddressSet => {
+    let x = c.addr.get(t);
+    if (!x) { x = parseAddressSet(t, where, av); c.addr.set(t, x); }
+    return x;
+  };
+  const port = (t: string): PortSet => {
+    let x = c.port.get(t);
+    if (!x) { x = parsePortSet(t, where, pv); c.port.set(t, x); }
+    return x;
+  };
+  sig.src = addr(src);
+  sig.dst = addr(dst);
+  sig.sport = port(sport);
+  sig.dport = port(dport);
 
   const b = new RuleBuilder(sig, config, flowbits, where);
   const opts = splitOptions(text.slice(open + 1, close), where);

@@ -1,7 +1,7 @@
 // byte_jump: read a number and move the inspection position by it (Suricata
 // detect-bytejump.c): byte_jump:<bytes>,<offset>[,relative][,multiplier n][,big|little]
 // [,string,<base>][,align][,from_beginning|from_end][,post_offset n][,bitmask m].
-// The new position must stay inside the buffer (Suricata: jumpptr < payload_len).
+// The new position must stay inside the buffer (checked against Suricata 7.0.10: landing exactly at the end is allowed).
 
 import { BufferMatch, type InspectState } from '../signature';
 import { intOrVar, parseIntStrict, type RuleBuilder } from '../ruleBuilder';
@@ -22,7 +22,7 @@ export class ByteJumpMatch extends BufferMatch {
     if (o.align && v % 4 !== 0) v += 4 - (v % 4);
     const base = o.fromBeginning ? 0 : o.fromEnd ? buf.length : pos + o.nbytes;
     const to = base + v + o.postOffset;
-    if (to < 0 || to >= buf.length) return false;
+    if (to < 0 || to > buf.length) return false;
     st.start = to;
     st.end = to;
     return true;

@@ -26,6 +26,8 @@ export class IpProtoMatch implements PacketMatch {
 export const ipProtoKeyword: KeywordDef = {
   name: 'ip_proto',
   setup(b, value) {
+    // Suricata: "Signature can use ip_proto keyword only when we use alert ip".
+    if (b.sig.ipProtos.length > 0 || b.sig.alproto !== '') throw b.error('ip_proto can only be used in "ip" rules');
     let s = (value ?? '').trim();
     let op = '=';
     if (s && '!<>'.includes(s[0]!)) { op = s[0]!; s = s.slice(1).trim(); }
