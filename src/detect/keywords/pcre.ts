@@ -19,6 +19,7 @@ import * as v8 from 'node:v8';
 import { BufferMatch, type InspectState } from '../signature';
 import { pcreBufferFlag } from '../buffers';
 import { SkipRule, type RuleBuilder } from '../ruleBuilder';
+import { requireAlproto } from './stickyBuffers';
 import type { KeywordDef } from './registry';
 
 v8.setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
@@ -311,6 +312,7 @@ export const pcreKeyword: KeywordDef = {
           const info = pcreBufferFlag(ch);
           if (!info) throw b.error(`unknown pcre flag "${ch}"`);
           if (bufferId >= 0) throw b.error('pcre with two buffer flags');
+          requireAlproto(b, info);
           bufferId = info.id;
         }
       }
