@@ -30,4 +30,18 @@ test('every suricata-verify rule file loads without syntax errors', () => {
   assert.ok(loaded > skipped * 3, `${loaded} loaded, ${skipped} skipped`);
 });
 
+test('the subset rule files of expected.json load completely', () => {
+  const dir = corpusPath('suricata-verify', 'subset-rules');
+  const files = fs.readdirSync(dir).filter((x) => x.endsWith('.rules')).map((f) => path.join(dir, f));
+  assert.ok(files.length >= 10);
+  let loaded = 0;
+  for (const f of files) {
+    const set = loadRuleFiles([f], loadDetectConfig());
+    assert.equal(set.errors.map((e) => e.message), []);
+    assert.equal(set.skipped, [], f);
+    loaded += set.signatures.length;
+  }
+  assert.ok(loaded >= 40);
+});
+
 test.run();
