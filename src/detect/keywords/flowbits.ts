@@ -1,7 +1,7 @@
 // flowbits: named booleans on the flow (Suricata detect-flowbits.c).
 // set/unset/toggle run after the whole rule matched (post-match); isset/isnotset are
-// conditions; `|` lists mean "any of" for isset and "none of" is isnotset of each... as in
-// Suricata 7: isset,a|b = a or b; isnotset,a|b = not a or not b; `&` lists = all of.
+// conditions. Suricata 7 lists: isset,a|b = a or b; isnotset,a|b = a unset or b unset;
+// `&` = all of them.
 // flowbits:noalert makes the rule silent.
 
 import type { DetectContext } from '../detectContext';
@@ -13,16 +13,18 @@ export class FlowbitCondition implements PacketMatch {
   constructor(readonly slots: number[], readonly isset: boolean, readonly any: boolean) {}
   match(ctx: DetectContext): boolean {
     const fd = ctx.flowDetect;
-    const bits = fd ? fd.flowbits : null;
+    // Suricata: flowbits need a flow; without one neither isset nor isnotset matches.
+    if (fd === null) return false;
+    const bits = fd.flowbits;
     if (this.any) {
       for (let i = 0; i < this.slots.length; i++) {
-        const v = bits !== null && bits[this.slots[i]!] === 1;
+        const v = bits[this.slots[i]!] === 1;
         if (v === this.isset) return true;
       }
       return false;
     }
     for (let i = 0; i < this.slots.length; i++) {
-      const v = bits !== null && bits[this.slots[i]!] === 1;
+      const v = bits[this.slots[i]!] === 1;
       if (v !== this.isset) return false;
     }
     return true;
