@@ -13,7 +13,7 @@ import { packet, TestContext } from './detectFixture';
 test('mutated ET rules never crash the loader, compiler or engine', () => {
   const lines = fs.readFileSync(corpusPath('et-open', 'et-open.rules'), 'utf8').split('\n').filter((l) => l.startsWith('alert '));
   let seed = 12345;
-  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
   const noise = ['"', ';', '\\', ':', '|', '(', ')', '[', ']', '!', ',', ' ', '$', '0', 'x', '/'];
   const out: string[] = [];
   for (let i = 0; i < 3000; i++) {
