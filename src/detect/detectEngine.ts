@@ -122,7 +122,8 @@ export class DetectEngine {
   readonly stats: EngineStats;
   private readonly groups: Group[];
   private readonly config: DetectConfig;
-  private readonly flowbitCount: number;
+  /** Flowbit names in slot order (FlowDetectState.names of this engine's flows). */
+  readonly flowbitNames: readonly string[];
   private readonly result: DetectResult;
   private readonly st = new InspectState();
   private readonly mark: Uint32Array;
@@ -135,9 +136,9 @@ export class DetectEngine {
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
 
-  private constructor(sigs: Signature[], config: DetectConfig, flowbitCount: number, t0: number) {
+  private constructor(sigs: Signature[], config: DetectConfig, flowbitNames: string[], t0: number) {
     this.config = config;
-    this.flowbitCount = flowbitCount;
+    this.flowbitNames = flowbitNames;
     // Suricata's ordering (detect-engine-sigorder.c): action, flowbits, priority; stable.
     const ordered = sigs.map((s, i) => ({ s, i })).sort((a, b) =>
       actionRank(a.s, config.actionOrder) - actionRank(b.s, config.actionOrder) ||
@@ -193,16 +194,15 @@ export class DetectEngine {
     };
   }
 
-  static compile(rules: RuleSet | Signature[], config: DetectConfig): DetectEngine {
+  /** Compiles a loaded rule set (ruleLoader.loadRuleFiles / loadRuleSources). */
+  static compile(rules: RuleSet, config: DetectConfig): DetectEngine {
     const t0 = Date.now();
-    const sigs = Array.isArray(rules) ? rules : rules.signatures;
-    const fb = Array.isArray(rules) ? 64 : Math.max(1, rules.flowbits.slots.size);
-    return new DetectEngine(sigs, config, fb, t0);
+    return new DetectEngine(rules.signatures, config, [...rules.flowbits.slots.keys()], t0);
   }
 
   /** A fresh per-flow state sized for this rule set (store it on the flow). */
   newFlowState(): FlowDetectState {
-    return new FlowDetectState(this.flowbitCount);
+    return new FlowDetectState(this.flowbitNames);
   }
 
   /** Prefilter sink: called by AhoCorasick.scan for each pattern hit. */
@@ -230,6 +230,8 @@ export class DetectEngine {
     const p = ctx.packet;
     const fd = ctx.flowDetect;
     if (fd !== null) {
+      // A flow created under a previous rule set (reload): remap its flowbits once.
+      if (fd.names !== this.flowbitNames) fd.adoptBy(this.flowbitNames);
       if (fd.dropped) { r.verdict = Verdict.DROP_FLOW; return r; }
       if (fd.passed) { r.verdict = Verdict.PASS_FLOW; return r; }
     }

@@ -82,6 +82,19 @@ test('flowbits: set before isset in one packet (Suricata ordering), unset, toggl
   assert.equal(sids(e, c), []);
 });
 
+test('rule reload: a flow keeps its flowbits by name under the new engine', () => {
+  const a = engine('alert tcp any any -> any any (content:"in"; flowbits:set,auth; flowbits:noalert; sid:1;)');
+  const c = ctxFor(a, 'log in');
+  sids(a, c);
+  const b = engine([
+    'alert tcp any any -> any any (content:"x"; flowbits:set,other; sid:5;)',
+    'alert tcp any any -> any any (content:"cmd"; flowbits:isset,auth; sid:6;)',
+  ].join('\n'));
+  c.packet = packet({ payload: 'cmd' });
+  assert.equal(sids(b, c), [6]);
+  assert.is(c.flowDetect!.names, b.flowbitNames);
+});
+
 test('flags with modifiers and mask', () => {
   const SYN = 0x02, ACK = 0x10, PSH = 0x08, ECE = 0x40;
   const rules = [
