@@ -47,7 +47,11 @@ export interface DetectContext {
    * Reassembled stream bytes of THIS direction that have not been inspected before (TCP only),
    * or null when there is none (no reassembly, UDP, or nothing new). Rules with content on the
    * payload inspect both the packet payload and this (Suricata); `flow:only_stream` only this,
-   * `flow:no_stream` / `tcp-pkt` only the packet.
+   * `flow:no_stream` / `tcp-pkt` / dsize / flags rules only the packet. A match is counted on
+   * the packet the stream data is handed over with; handing the same bytes over twice can
+   * alert twice, so the stream stage owns the "inspected up to" position. To find patterns
+   * split across two windows, start the window before the new bytes (the engine re-checks
+   * everything it is given).
    */
   stream: Uint8Array | null;
 
@@ -67,8 +71,13 @@ export interface DetectContext {
    * Multi-value buffers (BufferInfo.multi: dns.query, file.data) are read with index 0, 1, ...
    * until null; single-value buffers only use index 0. Return views, not copies; the engine
    * never writes to them and does not keep them after inspect() returns.
-   * HTTP buffers follow Suricata's normalisation (http.uri normalised, http.header without the
-   * request/status line, "Name: value\r\n" per header, etc.; see docs/rules.md).
+   * Buffer contents follow Suricata's (libhtp's) normalisation — http.uri normalised and
+   * http.uri.raw as sent, http.header as "Name: value\r\n" lines without the request/status
+   * line, http.header_names as "\r\nName\r\nName\r\n\r\n", http.host lowercased, file.data
+   * dechunked and decompressed, dns.query as the dotted name — that is the app layer's job.
+   * Request-side buffers must stay available on the response packets of the transaction
+   * (rules may mix request and response buffers, as Suricata evaluates per transaction).
+   * BufferId.TLS_VERSION is read by tls.version (2 bytes, big-endian).
    */
   getBuffer(bufferId: number, index: number): Uint8Array | null;
 }
