@@ -66,9 +66,16 @@ export function loadRuleSources(sources: RuleSource[], config: DetectConfig): Ru
       const where = { file: src.file, line };
       try {
         const sig = parseRule(text, where, config, set.flowbits);
+        // Suricata: a duplicate gid:sid with a higher rev replaces the loaded one; otherwise
+        // the duplicate is an error ("Duplicate signature").
         const key = `${sig.gid}:${sig.sid}`;
-        if (seen.has(key)) {
-          set.skipped.push({ file: src.file, line, sid: sig.sid, reason: 'duplicate sid' });
+        const prev = seen.get(key);
+        if (prev !== undefined) {
+          const old = set.signatures[prev]!;
+          if (sig.rev > old.rev) {
+            set.signatures[prev] = sig;
+            set.skipped.push({ file: old.location.file, line: old.location.line, sid: old.sid, reason: 'duplicate sid (replaced by a higher rev)' });
+          } else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `duplicate signature ${key} (rev ${sig.rev} not newer than rev ${old.rev})`, where));
           continue;
         }
         seen.set(key, set.signatures.length);

@@ -114,6 +114,22 @@ test('sticky buffer and legacy modifier compile to the same form', () => {
   }
 });
 
+test('legacy modifier on a relative content with nothing before it is skipped; duplicate sids as Suricata', () => {
+  const set = load([
+    'alert http any any -> any any (content:"a"; http_uri; content:"b"; distance:0; http_header; sid:1;)',
+    'alert http any any -> any any (content:"a"; http_uri; content:"b"; distance:0; http_uri; sid:2;)',
+    'alert tcp any any -> any any (msg:"old"; sid:3; rev:1;)',
+    'alert tcp any any -> any any (msg:"new"; sid:3; rev:2;)',
+    'alert tcp any any -> any any (msg:"older"; sid:3; rev:1;)',
+  ].join('\n'));
+  assert.equal(set.signatures.map((s) => [s.sid, s.msg]), [[2, ''], [3, 'new']]);
+  assert.equal(set.skipped.map((s) => [s.line, s.reason]), [
+    [1, 'http_header on a relative content with no earlier match in that buffer'],
+    [3, 'duplicate sid (replaced by a higher rev)'],
+  ]);
+  assert.match(set.errors[0]!.message, /^test\.rules:5: duplicate signature 1:3/);
+});
+
 test('classtype gives category and priority; priority overrides', () => {
   const set = load('alert tcp any any -> any any (classtype:trojan-activity; sid:1;)\nalert tcp any any -> any any (classtype:trojan-activity; priority:3; sid:2;)');
   assert.is(set.signatures[0]!.category, 'A Network Trojan was detected');

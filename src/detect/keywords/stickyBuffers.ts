@@ -5,8 +5,9 @@
 // payload.
 
 import { BUFFERS, BufferId, type BufferInfo } from '../buffers';
-import type { RuleBuilder } from '../ruleBuilder';
+import { SkipRule, type RuleBuilder } from '../ruleBuilder';
 import { ContentMatch, setupContent } from './content';
+import { PcreMatch } from './pcre';
 import type { KeywordDef } from './registry';
 
 export function requireAlproto(b: RuleBuilder, info: BufferInfo): void {
@@ -44,6 +45,11 @@ function legacy(info: BufferInfo, name: string): KeywordDef {
       const idx = last.list.items.lastIndexOf(last.match);
       last.list.items.splice(idx, 1);
       const target = b.list(info.id);
+      // A relative content moved into a buffer with nothing before it: Suricata 7 loads
+      // it, but what it is relative to is not documented — skip rather than guess.
+      if (last.match.relative && !target.items.some((m) => m instanceof ContentMatch || m instanceof PcreMatch)) {
+        throw new SkipRule(`${name} on a relative content with no earlier match in that buffer`);
+      }
       target.items.push(last.match);
       b.lastContent = { match: last.match, list: target };
       if (b.lastMatch?.match === last.match) b.lastMatch = b.lastContent;
