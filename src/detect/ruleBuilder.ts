@@ -44,6 +44,7 @@ export class RuleBuilder {
   /** Names of keywords seen (for "appears twice" checks and post-parse validation). */
   readonly seen = new Set<string>();
   classtypeName = '';
+  classtypePriority = 255;
   priorityExplicit = false;
 
   constructor(
@@ -75,10 +76,13 @@ export class RuleBuilder {
   }
 
   /**
-   * Where byte_test/byte_jump/isdataat go: after the last content/pcre when relative (any
-   * buffer), else the sticky buffer or payload (Suricata's DetectByteTestSetup).
+   * Where byte_test/byte_jump/isdataat/pcre go (Suricata's DetectIsdataatSetup,
+   * DetectByteTestSetup): the active sticky buffer if any; else, when relative, the buffer
+   * of the last content/pcre (which may have been moved by a legacy modifier); else the
+   * payload.
    */
   targetFor(relative: boolean): BufferList {
+    if (this.current) return this.current;
     if (relative && this.lastMatch) return this.lastMatch.list;
     return this.target();
   }

@@ -14,6 +14,8 @@ import { Action, RejectKind, type Signature } from './signature';
 import { FlowbitTable, RuleBuilder, SkipRule } from './ruleBuilder';
 import { KEYWORDS } from './keywords/registry';
 import { ContentMatch } from './keywords/content';
+import { BsizeMatch } from './keywords/bsize';
+import { UintMode } from './ruleBuilder';
 import { selectFastPattern } from './fastPatternSelect';
 
 const ACTIONS: Record<string, [number, number]> = {
@@ -102,9 +104,10 @@ function blankSignature(where: SourceLocation, text: string): Signature {
 export function parseRule(text: string, where: SourceLocation, config: DetectConfig, flowbits: FlowbitTable): Signature {
   const err = (msg: string): LateralError => new LateralError('LATERAL_ERR_RULE_PARSE', msg, where);
   const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) throw err('rule has no option list "( ... )"');
-  if (text.slice(close + 1).trim() !== '') throw err(`unexpected text after ")": ${text.slice(close + 1).trim()}`);
+  if (open < 0) throw err('rule has no option list "( ... )"');
+  // Suricata 7 accepts a rule whose final ")" is missing; so do we.
+  const trimmed = text.trimEnd();
+  const close = trimmed.endsWith(')') ? trimmed.length - 1 : trimmed.length;
   const tokens = headerTokens(text.slice(0, open).trim());
   if (tokens.length !== 7) throw err(`rule header needs 7 fields (action proto src sport dir dst dport), got ${tokens.length}`);
   const [action, proto, src, sport, dir, dst, dport] = tokens as [string, string, string, string, string, string, string];
@@ -158,13 +161,19 @@ export function parseRule(text: string, where: SourceLocation, config: DetectCon
   for (const [name, value] of opts) KEYWORDS.get(name)!.setup(b, value);
 
   if (!b.seen.has('sid')) throw err('rule has no sid');
+  if (b.current && b.current.items.length === 0) throw err('sticky buffer set up but no match added to it');
   sig.buffers = sig.buffers.filter((l) => l.items.length > 0);
   if (sig.onlyStream || sig.noStream) {
     if (sig.ipProtos.length > 0 && !sig.ipProtos.includes(6) && sig.onlyStream) throw err('flow:only_stream on a non-TCP rule');
   }
   for (const l of sig.buffers) {
+    let exact = -1;
+    for (const m of l.items) if (m instanceof BsizeMatch && m.cond.mode === UintMode.EQ) exact = m.cond.a;
     for (const m of l.items) {
-      if (m instanceof ContentMatch && m.fastPatternOnly && m.relative) throw err('fast_pattern:only on a relative content');
+      if (!(m instanceof ContentMatch)) continue;
+      if (m.fastPatternOnly && m.relative) throw err('fast_pattern:only on a relative content');
+      // Suricata: "content length exceeds bsize value" wherever bsize stands in the rule.
+      if (exact >= 0 && !m.negated && m.pattern.length > exact) throw err(`bsize ${exact} is shorter than content length ${m.pattern.length}: the rule cannot match`);
     }
   }
   if (sig.buffers.some((l) => l.bufferId !== BufferId.PAYLOAD) && sig.alproto === '') throw err('app-layer buffer without app-layer protocol');

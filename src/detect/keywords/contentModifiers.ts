@@ -26,7 +26,9 @@ export const contentModifierKeywords: KeywordDef[] = [
   {
     name: 'nocase',
     setup(b) {
-      lastContentMatch(b, 'nocase').nocase = true;
+      const c = lastContentMatch(b, 'nocase');
+      if (c.nocase) throw b.error('nocase given twice for the same content');
+      c.nocase = true;
     },
   },
   {
@@ -40,6 +42,7 @@ export const contentModifierKeywords: KeywordDef[] = [
     name: 'offset',
     setup(b, v) {
       const c = lastContentMatch(b, 'offset');
+      if (c.hasOffset) throw b.error('offset given twice for the same content');
       noRelative(b, c, 'offset');
       const x = intOrVar(needValue(b, v, 'offset'), b, 'offset');
       if (x.varSlot < 0 && x.value < 0) throw b.error('offset must not be negative');
@@ -50,6 +53,7 @@ export const contentModifierKeywords: KeywordDef[] = [
     name: 'depth',
     setup(b, v) {
       const c = lastContentMatch(b, 'depth');
+      if (c.hasDepth) throw b.error('depth given twice for the same content');
       noRelative(b, c, 'depth');
       const x = intOrVar(needValue(b, v, 'depth'), b, 'depth');
       if (x.varSlot < 0 && x.value < c.pattern.length) throw b.error(`depth ${x.value} is smaller than the content length ${c.pattern.length}`);
@@ -60,6 +64,7 @@ export const contentModifierKeywords: KeywordDef[] = [
     name: 'distance',
     setup(b, v) {
       const c = lastContentMatch(b, 'distance');
+      if (c.hasDistance) throw b.error('distance given twice for the same content');
       noAbsolute(b, c, 'distance');
       const x = intOrVar(needValue(b, v, 'distance'), b, 'distance');
       c.distance = x.value; c.distanceVar = x.varSlot; c.hasDistance = true; c.relative = true;
@@ -69,6 +74,7 @@ export const contentModifierKeywords: KeywordDef[] = [
     name: 'within',
     setup(b, v) {
       const c = lastContentMatch(b, 'within');
+      if (c.hasWithin) throw b.error('within given twice for the same content');
       noAbsolute(b, c, 'within');
       const x = intOrVar(needValue(b, v, 'within'), b, 'within');
       if (x.varSlot < 0 && x.value < c.pattern.length) throw b.error(`within ${x.value} is smaller than the content length ${c.pattern.length}`);

@@ -16,6 +16,8 @@ export class DsizeMatch implements PacketMatch {
 export const dsizeKeyword: KeywordDef = {
   name: 'dsize',
   setup(b, value) {
+    if (b.seen.has('dsize')) throw b.error('dsize given twice');
+    b.seen.add('dsize');
     b.sig.packetMatches.push(new DsizeMatch(parseUintCondition(value ?? '', b, 'dsize', 65535)));
     b.sig.noStream = true;
   },

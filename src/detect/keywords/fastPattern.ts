@@ -9,6 +9,7 @@ export const fastPatternKeyword: KeywordDef = {
   name: 'fast_pattern',
   setup(b, v) {
     const c = lastContentMatch(b, 'fast_pattern');
+    if (c.fastPattern) throw b.error('fast_pattern given twice for the same content');
     if (c.negated && v !== null) throw b.error('fast_pattern with options on a negated content');
     c.fastPattern = true;
     if (v === null) return;

@@ -332,7 +332,7 @@ export const pcreKeyword: KeywordDef = {
     const m = new PcreMatch(re, pattern);
     m.negated = negated;
     m.relative = relative;
-    const list = bufferId >= 0 ? b.list(bufferId) : relative && b.lastMatch ? b.lastMatch.list : b.target();
+    const list = bufferId >= 0 ? b.list(bufferId) : b.targetFor(relative);
     list.items.push(m);
     b.lastMatch = { match: m, list };
   },

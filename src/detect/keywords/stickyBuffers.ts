@@ -26,6 +26,7 @@ function sticky(info: BufferInfo, name: string): KeywordDef {
     setup(b, value) {
       if (value !== null) throw b.error(`${name} takes no value`);
       requireAlproto(b, info);
+      if (b.current && b.current.items.length === 0) throw b.error('previous sticky buffer has no matches');
       b.current = b.list(info.id);
     },
   };
@@ -62,6 +63,7 @@ export const stickyBufferKeywords: KeywordDef[] = [
   {
     name: 'pkt_data',
     setup(b) {
+      if (b.current && b.current.items.length === 0) throw b.error('previous sticky buffer has no matches');
       b.current = null;
     },
   },
