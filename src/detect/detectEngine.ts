@@ -7,9 +7,11 @@
 // group's signatures without a fast pattern), candidates are evaluated in signature order,
 // and the result (alerts + verdict) is written into one reused DetectResult.
 //
-// Suricata semantics kept: `pass` ends inspection of the flow and discards lower-ranked
-// alerts; `drop` (IPS mode) drops the packet and the rest of its flow; `reject*` drop too
-// and ask the live path to answer; thresholds suppress alerts, not drops;
+// Suricata semantics kept (checked with --simulate-ips): `pass` ends inspection of the
+// packet and discards lower-ranked alerts; `drop` (IPS mode) drops the packet; both act on
+// the whole flow when the match is flow-level (header-only / ip_proto / app-layer-protocol
+// rules, app-layer rules, stream matches — Suricata's PACKET_ALERT_FLAG_APPLY_ACTION_TO_FLOW);
+// `reject*` drop too and ask the live path to answer; thresholds suppress alerts, not drops;
 // detection_filter makes the rule not match; noalert rules act silently; one alert per
 // signature per packet; at most packetAlertMax alerts per packet (highest-ranked kept);
 // app-layer signatures alert once per transaction.
@@ -24,6 +26,8 @@ import { inspectBuffer } from './contentInspection';
 import { ThresholdTracker } from './thresholdTracker';
 import type { RuleSet } from './ruleLoader';
 import { Action, InspectState, type BufferList, type Signature } from './signature';
+import { IpProtoMatch } from './keywords/ipProto';
+import { AppLayerProtocolMatch } from './keywords/appLayerProtocol';
 
 export const Verdict = {
   /** Let the packet through. */
@@ -32,7 +36,7 @@ export const Verdict = {
   DROP_PACKET: 1,
   /** Drop this packet and every later packet of its flow (IPS; flowDetect.dropped is set). */
   DROP_FLOW: 2,
-  /** Accept, and stop inspecting this flow (a pass rule matched; bypass candidate). */
+  /** Accept, and stop inspecting this flow (a flow-level pass matched; bypass candidate). */
   PASS_FLOW: 3,
 } as const;
 
@@ -133,6 +137,8 @@ export class DetectEngine {
   private readonly thresholds = new ThresholdTracker();
   private curPrefilter: Prefilter | null = null;
   private payload: Uint8Array = EMPTY;
+  /** The current signature's payload list matched in the stream (not the packet). */
+  private streamMatched = false;
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
 
@@ -150,7 +156,14 @@ export class DetectEngine {
     this.mark = new Uint32Array(ordered.length);
     this.cand = new Int32Array(ordered.length);
     this.appSig = new Uint8Array(ordered.length);
-    for (const s of ordered) if (s.appTx) this.appSig[s.num] = 1;
+    for (const s of ordered) {
+      if (s.appTx) this.appSig[s.num] = 1;
+      // Suricata PacketAlertFinalize: drop/pass go to the flow for IP-only, like-IP-only and
+      // PD-only signatures (no content, only ip_proto / app-layer-protocol conditions) and
+      // app-layer signatures; for the rest only when the match came from the stream.
+      s.actsOnFlow = s.alproto !== '' || s.appTx ||
+        (s.buffers.length === 0 && s.packetMatches.every((m) => m instanceof IpProtoMatch || m instanceof AppLayerProtocolMatch));
+    }
     this.result = new DetectResult(config.packetAlertMax);
 
     let patterns = 0;
@@ -282,17 +295,19 @@ export class DetectEngine {
       for (let k = 0; k < sig.postMatches.length; k++) sig.postMatches[k]!.apply(ctx);
       if (sig.detectionFilter !== null && !this.thresholds.allow(sig, sig.detectionFilter, p)) continue;
 
+      const onFlow = fd !== null && (sig.actsOnFlow || this.streamMatched);
       if (sig.action === Action.PASS) {
-        if (fd !== null) fd.passed = true;
-        r.verdict = Verdict.PASS_FLOW;
+        // Pass ends this packet's inspection (lower-ranked alerts are discarded); the flow
+        // only when the match is flow-level (see actsOnFlow).
+        if (onFlow) { fd.passed = true; r.verdict = Verdict.PASS_FLOW; }
         break;
       }
       let blocked = false;
       if (sig.action === Action.DROP || sig.action === Action.REJECT) {
         if (this.config.ipsMode) {
           blocked = true;
-          r.verdict = fd !== null ? Verdict.DROP_FLOW : Verdict.DROP_PACKET;
-          if (fd !== null) fd.dropped = true;
+          if (onFlow) { fd.dropped = true; r.verdict = Verdict.DROP_FLOW; }
+          else if (r.verdict !== Verdict.DROP_FLOW) r.verdict = Verdict.DROP_PACKET;
         }
         if (sig.action === Action.REJECT) { blocked = true; r.rejectKind = sig.rejectKind; }
       }
@@ -324,6 +339,7 @@ export class DetectEngine {
   }
 
   private matchSignature(sig: Signature, ctx: DetectContext, p: Packet): boolean {
+    this.streamMatched = false;
     if (sig.alproto !== '' && ctx.appProto !== sig.alproto) return false;
     if (!this.matchHeader(sig, p)) return false;
     const pm = sig.packetMatches;
@@ -336,9 +352,13 @@ export class DetectEngine {
   private matchList(sig: Signature, list: BufferList, ctx: DetectContext, p: Packet): boolean {
     const st = this.st;
     if (list.bufferId === BufferId.PAYLOAD) {
-      if (!sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st)) return true;
-      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) return true;
-      return false;
+      // Stream first: with inline reassembly the stream holds this packet's bytes too, and a
+      // stream match makes drop/pass act on the flow (Suricata PACKET_ALERT_FLAG_STREAM_MATCH).
+      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) {
+        this.streamMatched = true;
+        return true;
+      }
+      return !sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st);
     }
     for (let k = 0; ; k++) {
       const b = ctx.getBuffer(list.bufferId, k);

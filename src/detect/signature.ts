@@ -138,6 +138,12 @@ export interface Signature {
   byteVarCount: number;
   /** Inspects app-layer transaction data (alerts once per transaction). */
   appTx: boolean;
+  /**
+   * drop/pass act on the whole flow whatever matched (Suricata: IP-only / like-IP-only /
+   * protocol-detection-only / app-layer signatures); otherwise only when the match was in
+   * the stream. Set by the engine at compile.
+   */
+  actsOnFlow: boolean;
 
   location: SourceLocation;
   text: string;

@@ -122,41 +122,73 @@ test('IDS mode: drop and alert rules alert "allowed", verdict accept; reject is 
   assert.is(r.rejectKind, 1);
 });
 
-test('IPS mode: drop drops the packet and the rest of the flow', () => {
+test('IPS mode: content drop drops the packet; stream or header-only matches drop the flow', () => {
   const cfg = defaultDetectConfig();
   cfg.ipsMode = true;
-  const e = engine('drop tcp any any -> any any (msg:"bad"; content:"evil"; classtype:trojan-activity; sid:7; rev:2;)', cfg);
+  const e = engine([
+    'drop tcp any any -> any any (msg:"bad"; content:"evil"; classtype:trojan-activity; sid:7; rev:2;)',
+    'drop udp any any -> any 53009 (sid:8;)',
+  ].join('\n'), cfg);
   const c = ctxFor(e, 'an evil thing');
   const r = e.inspect(c);
-  assert.is(r.verdict, Verdict.DROP_FLOW);
+  assert.is(r.verdict, Verdict.DROP_PACKET);
   assert.equal({ ...r.alerts[0]!, signature: null }, {
     sid: 7, gid: 1, rev: 2, msg: 'bad', classtype: 'trojan-activity', category: 'A Network Trojan was detected',
     priority: 1, action: 'blocked', ruleAction: 'drop', signature: null,
   });
+  // Packet match: the flow goes on (Suricata: only stream/app-layer/IP-only matches hit the flow).
+  c.packet = packet({ payload: 'harmless' });
+  assert.is(e.inspect(c).verdict, Verdict.ACCEPT);
+  // Stream match: the flow is dropped, later packets without inspection.
+  c.packet = packet({ payload: 'x' });
+  c.stream = Buffer.from('more evil');
+  assert.is(e.inspect(c).verdict, Verdict.DROP_FLOW);
+  c.stream = null;
   c.packet = packet({ payload: 'harmless' });
   const r2 = e.inspect(c);
-  assert.is(r2.verdict, Verdict.DROP_FLOW);
-  assert.is(r2.alertCount, 0);
-  // Without a flow only the packet is dropped.
-  const d = new TestContext(packet({ payload: 'evil' }));
-  assert.is(e.inspect(d).verdict, Verdict.DROP_PACKET);
+  assert.equal([r2.verdict, r2.alertCount], [Verdict.DROP_FLOW, 0]);
+  // Header-only (like-IP-only) drop: flow (suricata --simulate-ips: flow_drop on the next packet).
+  const u = new TestContext(packet({ proto: 17, dport: 53009, payload: 'AL' }));
+  u.flowDetect = e.newFlowState();
+  assert.is(e.inspect(u).verdict, Verdict.DROP_FLOW);
+  assert.is(e.inspect(u).verdict, Verdict.DROP_FLOW);
 });
 
-test('pass wins over drop/alert (action order) and ends inspection of the flow', () => {
+test('pass: first in action order; packet-level for content matches, flow-level for header-only rules', () => {
   const cfg = defaultDetectConfig();
   cfg.ipsMode = true;
   const e = engine([
     'alert tcp any any -> any any (content:"x"; sid:1;)',
     'drop tcp any any -> any any (content:"x"; sid:2;)',
     'pass tcp any any -> any any (content:"trusted"; sid:3;)',
+    'pass tcp any any -> any 8443 (sid:4;)',
   ].join('\n'), cfg);
   const c = ctxFor(e, 'trusted x');
   const r = e.inspect(c);
-  assert.is(r.verdict, Verdict.PASS_FLOW);
-  assert.is(r.alertCount, 0);
+  assert.equal([r.verdict, r.alertCount], [Verdict.ACCEPT, 0]);
+  // Suricata (UDP/packet match): the next packet is inspected again.
   c.packet = packet({ payload: 'x' });
-  assert.is(e.inspect(c).verdict, Verdict.PASS_FLOW);
-  assert.is(e.inspect(c).alertCount, 0);
+  const r2 = e.inspect(c);
+  assert.equal([r2.verdict, r2.alertCount], [Verdict.DROP_PACKET, 2]);
+  const d = ctxFor(e, 'x', { dport: 8443 });
+  assert.equal([e.inspect(d).verdict, e.inspect(d).alertCount], [Verdict.PASS_FLOW, 0]);
+  d.packet = packet({ payload: 'x', dport: 8443 });
+  assert.is(e.inspect(d).verdict, Verdict.PASS_FLOW);
+});
+
+test('thresholds suppress alerts, not drops; detection_filter suppresses both (suricata --simulate-ips)', () => {
+  const cfg = defaultDetectConfig();
+  cfg.ipsMode = true;
+  const e = engine([
+    'drop udp any any -> any any (content:"THR"; threshold:type limit, track by_src, count 1, seconds 60; sid:6;)',
+    'drop udp any any -> any any (content:"DF"; detection_filter:track by_src, count 1, seconds 60; sid:10;)',
+  ].join('\n'), cfg);
+  const run = (pl: string): [number, number] => {
+    const r = e.inspect(new TestContext(packet({ proto: 17, payload: pl })));
+    return [r.verdict, r.alertCount];
+  };
+  assert.equal([run('THR'), run('THR'), run('THR')], [[Verdict.DROP_PACKET, 1], [Verdict.DROP_PACKET, 0], [Verdict.DROP_PACKET, 0]]);
+  assert.equal([run('DF'), run('DF'), run('DF')], [[Verdict.ACCEPT, 0], [Verdict.DROP_PACKET, 1], [Verdict.DROP_PACKET, 1]]);
 });
 
 test('thresholds suppress alerts, not drops; noalert acts silently', () => {

@@ -8,8 +8,10 @@ import { SkipRule } from '../ruleBuilder';
 import type { KeywordDef } from './registry';
 
 export class FlowMatch implements PacketMatch {
-  constructor(readonly dir: 0 | 1 | 2, readonly state: 0 | 1 | 2) {}
+  constructor(readonly dir: 0 | 1 | 2, readonly state: 0 | 1 | 2, readonly stateless: boolean) {}
   match(ctx: DetectContext): boolean {
+    // `flow:stateless` alone matches every packet, with or without a flow.
+    if (this.stateless && this.dir === 0 && this.state === 0) return true;
     if (ctx.flowState === FlowState.NONE) return false;
     if (this.dir === 1 && !ctx.toServer) return false;
     if (this.dir === 2 && ctx.toServer) return false;
@@ -45,9 +47,8 @@ export const flowKeyword: KeywordDef = {
       }
     }
     b.sig.flowDirection = dir;
-    // stateless alone: no flow condition at all (matches packets without a flow too).
-    if (dir !== 0 || state !== 0 || !stateless) {
-      if (dir !== 0 || state !== 0) b.sig.packetMatches.push(new FlowMatch(dir, state));
-    }
+    // Always a match entry, even for `stateless`: like Suricata, the flow keyword makes a
+    // rule a packet rule (not IP-only), which decides whether drop/pass hit the flow.
+    b.sig.packetMatches.push(new FlowMatch(dir, state, stateless));
   },
 };
