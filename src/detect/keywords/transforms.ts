@@ -100,12 +100,10 @@ function def(name: string, make: () => Transform): KeywordDef {
       if (value !== null) throw b.error(`${name} takes no value`);
       const cur = b.current;
       if (!cur) throw b.error(`${name} must follow a sticky buffer`);
-      // A transform applies to the whole buffer, also to keywords written before it.
-      const next = b.list(cur.bufferId, [...cur.transforms, make()]);
-      next.items.push(...cur.items.splice(0));
-      if (b.lastContent?.list === cur) b.lastContent = { match: b.lastContent.match, list: next };
-      if (b.lastMatch?.list === cur) b.lastMatch = { match: b.lastMatch.match, list: next };
-      b.current = next;
+      // Keywords after the transform inspect the transformed buffer; keywords already written
+      // stay on the plain one (checked against Suricata 7.0.10 with ET sid 2044076:
+      // `dns.query; content:"rs-"; startswith; ...; dotprefix; content:".rustdesk.com"; endswith;`).
+      b.current = b.list(cur.bufferId, [...cur.transforms, make()]);
     },
   };
 }
