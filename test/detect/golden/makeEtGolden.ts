@@ -176,6 +176,26 @@ function wire(p: WirePacket): Buffer {
   return Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]), b]);
 }
 
+/** A pcap of explicit packet lists, one list per flow. */
+export function buildPcapFromPackets(flows: WirePacket[][]): { pcap: Buffer; flowOfPacket: number[] } {
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6); hdr.writeUInt32LE(65535, 16); hdr.writeUInt32LE(1, 20);
+  const recs: Buffer[] = [hdr];
+  const flowOfPacket: number[] = [];
+  let n = 0;
+  flows.forEach((pk, i) => {
+    for (const p of pk) {
+      const w = wire(p);
+      const r = Buffer.alloc(16);
+      r.writeUInt32LE(1000 + Math.floor(n / 100), 0); r.writeUInt32LE((n % 100) * 1000, 4); r.writeUInt32LE(w.length, 8); r.writeUInt32LE(w.length, 12);
+      recs.push(r, w);
+      flowOfPacket.push(i);
+      n++;
+    }
+  });
+  return { pcap: Buffer.concat(recs), flowOfPacket };
+}
+
 export function buildPcap(flows: EtFlow[]): { pcap: Buffer; flowOfPacket: number[] } {
   const hdr = Buffer.alloc(24);
   hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6); hdr.writeUInt32LE(65535, 16); hdr.writeUInt32LE(1, 20);
