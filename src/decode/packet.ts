@@ -59,6 +59,15 @@ export class Packet {
   /** 1-based index in the pcap (Suricata's pcap_cnt); 0 on the live path. */
   pcapIndex = 0;
 
+  /** Offset of the Ethernet header in data (for MAC addresses), or -1 for other link types. */
+  l2Offset = -1;
+  /** The EtherType (or SLL protocol) of the layer-3 payload after VLAN tags; 0 when unknown. */
+  etherType = 0;
+  /** 802.1Q / 802.1ad tags seen (outer first); Suricata keys flows on up to two. */
+  vlanCount = 0;
+  vlanId0 = 0;
+  vlanId1 = 0;
+
   /** Offset of the IP header in data, or -1 when none was decoded. */
   l3Offset = -1;
   /** 4 or 6; 0 when not IP. */
@@ -95,6 +104,12 @@ export class Packet {
   tcpMss = -1;
   /** True when the SYN carries a TCP Fast Open cookie option (kind 34). */
   tcpFastOpen = false;
+  tcpSackPermitted = false;
+  /** RFC 7323 timestamp option values, -1 when absent. */
+  tcpTsVal = -1;
+  tcpTsEcr = -1;
+  /** Bit set of IPv6 extension headers seen (Ipv6Ext in decode/ipv6.ts). */
+  ipv6ExtHeaders = 0;
   icmpType = -1;
   icmpCode = -1;
   icmpId = -1;
@@ -154,6 +169,19 @@ export class Packet {
     this.tsUsec = 0;
     this.wireLength = 0;
     this.pcapIndex = 0;
+    this.clearDecoded();
+    const q = this.queue;
+    q.queuePacketId = q.hwProtocol = q.mark = q.inIfindex = q.outIfindex = 0;
+    q.physInIfindex = q.physOutIfindex = q.skbFlags = 0;
+  }
+
+  /** Forget the decoded layers only (capture fields and queue metadata stay). */
+  clearDecoded(): void {
+    this.l2Offset = -1;
+    this.etherType = 0;
+    this.vlanCount = 0;
+    this.vlanId0 = 0;
+    this.vlanId1 = 0;
     this.l3Offset = -1;
     this.ipVersion = 0;
     this.ipHeaderLength = 0;
@@ -176,6 +204,10 @@ export class Packet {
     this.tcpWindowScale = -1;
     this.tcpMss = -1;
     this.tcpFastOpen = false;
+    this.tcpSackPermitted = false;
+    this.tcpTsVal = -1;
+    this.tcpTsEcr = -1;
+    this.ipv6ExtHeaders = 0;
     this.icmpType = -1;
     this.icmpCode = -1;
     this.icmpId = -1;
@@ -185,9 +217,6 @@ export class Packet {
     this.ipChecksumValid = -1;
     this.l4ChecksumValid = -1;
     this.anomalies = 0;
-    const q = this.queue;
-    q.queuePacketId = q.hwProtocol = q.mark = q.inIfindex = q.outIfindex = 0;
-    q.physInIfindex = q.physOutIfindex = q.skbFlags = 0;
   }
 }
 

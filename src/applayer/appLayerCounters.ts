@@ -1,0 +1,36 @@
+// Counters for every app-layer decision that drops, truncates or gives up on data, so no
+// loss is silent. One instance per worker; AppLayerState instances add to it.
+
+export class AppLayerCounters {
+  /** Flows whose protocol was identified, indexed by AppProtoId. */
+  readonly detected = new Float64Array(16);
+  /** Flows where detection gave up (both sides unknown or the detection window ran out). */
+  detectFailed = 0;
+  /** Bytes dropped because a detection buffer hit its limit. */
+  detectBufferOverflow = 0;
+  httpTransactions = 0;
+  httpLineTooLong = 0;
+  httpHeaderBlockTooLong = 0;
+  httpInvalidRequestLine = 0;
+  httpInvalidResponseLine = 0;
+  httpInvalidChunk = 0;
+  /** Body bytes beyond the configured body limit (not kept for inspection). */
+  httpBodyTruncatedBytes = 0;
+  httpDecompressFailed = 0;
+  /** Decompressed output cut at the body limit (includes decompression bombs). */
+  httpDecompressTruncated = 0;
+  /** Transactions dropped because too many were open on one flow. */
+  httpTxEvicted = 0;
+  httpTunnels = 0;
+  /** Client bytes after CONNECT beyond what is held until the response (64 KiB). */
+  httpConnectHeldDropped = 0;
+  dnsMessages = 0;
+  dnsMalformed = 0;
+  tlsRecords = 0;
+  tlsMalformed = 0;
+  tlsHeartbeats = 0;
+  sshBanners = 0;
+  sshMalformed = 0;
+  /** Stream gaps reported by reassembly; the parser of that direction stops. */
+  gaps = 0;
+}

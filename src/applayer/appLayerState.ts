@@ -1,0 +1,199 @@
+// Per-flow app-layer state: detects the protocol from content, then hands each direction's
+// in-order bytes to that protocol's parser.
+//
+// Until the protocol is known, the first bytes of each direction are kept (at most
+// `detectLimit` per direction) and re-offered to detectAppProtocol as more arrive. A
+// direction that has shown `detectLimit` bytes without a match counts as unknown; when both
+// directions are unknown the flow is FAILED (Suricata's app_proto "failed") and later bytes
+// are ignored. Once detected, buffered client bytes are replayed before server bytes, so
+// HTTP requests are seen before their responses.
+import { AppLayerCounters } from './appLayerCounters';
+import { AppProto } from './appProto';
+import { DETECT_NEED_MORE, detectAppProtocol } from './detectAppProtocol';
+import { DnsMessage, DnsTcpFramer, parseDns } from './dnsParser';
+import { DEFAULT_HTTP_LIMITS, HttpLimits, HttpParser } from './httpParser';
+import { SshParser } from './sshParser';
+import { TlsParser } from './tlsParser';
+
+export interface AppLayerConfig {
+  /** Bytes per direction offered to detection before giving up on that direction. */
+  detectLimit: number;
+  /** DNS messages kept per flow (oldest dropped). */
+  maxDnsMessages: number;
+  http: HttpLimits;
+}
+
+export const DEFAULT_APP_LAYER_CONFIG: AppLayerConfig = {
+  detectLimit: 4096,
+  maxDnsMessages: 64,
+  http: DEFAULT_HTTP_LIMITS,
+};
+
+export interface DnsRecord {
+  toServer: boolean;
+  message: DnsMessage;
+}
+
+// Per-direction detection verdicts.
+const D_PENDING = 0;
+const D_UNKNOWN = 1;
+
+class DetectBuffer {
+  buf = new Uint8Array(0);
+  len = 0;
+  verdict = D_PENDING;
+}
+
+export class AppLayerState {
+  /** AppProtoId: UNKNOWN while detecting, FAILED when nothing matched. */
+  proto: number = AppProto.UNKNOWN;
+  /** Direction whose bytes identified the protocol (true = to server). */
+  detectedToServer = false;
+  http: HttpParser | null = null;
+  tls: TlsParser | null = null;
+  ssh: SshParser | null = null;
+  /** DNS messages in arrival order (bounded). */
+  readonly dns: DnsRecord[] = [];
+  private dnsFramerTs: DnsTcpFramer | null = null;
+  private dnsFramerTc: DnsTcpFramer | null = null;
+  private readonly detTs = new DetectBuffer();
+  private readonly detTc = new DetectBuffer();
+  // Bound once so DNS-over-TCP framing creates no closure per packet.
+  private readonly onDnsToServer = (d: Uint8Array, s: number, e: number): void => this.dnsMessage(true, d, s, e);
+  private readonly onDnsToClient = (d: Uint8Array, s: number, e: number): void => this.dnsMessage(false, d, s, e);
+
+  constructor(
+    readonly isTcp: boolean,
+    readonly counters: AppLayerCounters = new AppLayerCounters(),
+    private readonly config: AppLayerConfig = DEFAULT_APP_LAYER_CONFIG,
+  ) {}
+
+  /**
+   * In-order bytes of one direction: reassembled TCP stream data, or one UDP payload
+   * (for UDP each call is one datagram).
+   */
+  feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): void {
+    if (end <= start || this.proto === AppProto.FAILED) return;
+    if (this.proto !== AppProto.UNKNOWN) {
+      this.parse(toServer, data, start, end);
+      return;
+    }
+    if (!this.isTcp) {
+      const p = detectAppProtocol(data, start, end, toServer, false);
+      if (p > 0) {
+        this.setProto(p, toServer);
+        this.parse(toServer, data, start, end);
+      } else {
+        // A UDP flow keeps trying on later datagrams until each side has failed once.
+        (toServer ? this.detTs : this.detTc).verdict = D_UNKNOWN;
+        this.maybeFail();
+      }
+      return;
+    }
+    const det = toServer ? this.detTs : this.detTc;
+    if (det.verdict === D_UNKNOWN) return;
+    const take = Math.min(end - start, this.config.detectLimit - det.len);
+    if (take < end - start) this.counters.detectBufferOverflow += end - start - take;
+    if (det.len + take > det.buf.length) {
+      const nb = new Uint8Array(Math.min(this.config.detectLimit, Math.max(det.len + take, det.buf.length * 2, 512)));
+      nb.set(det.buf.subarray(0, det.len));
+      det.buf = nb;
+    }
+    det.buf.set(data.subarray(start, start + take), det.len);
+    det.len += take;
+    const p = detectAppProtocol(det.buf, 0, det.len, toServer, true);
+    if (p > 0) {
+      this.setProto(p, toServer);
+      // Replay what both sides sent so far, client first.
+      this.replay(true);
+      this.replay(false);
+      if (take < end - start) this.parse(toServer, data, start + take, end);
+      return;
+    }
+    if (p !== DETECT_NEED_MORE || det.len >= this.config.detectLimit) {
+      det.verdict = D_UNKNOWN;
+      this.maybeFail();
+    }
+  }
+
+  /** The connection closed in a direction (FIN/RST). */
+  close(toServer: boolean): void {
+    this.http?.close(toServer);
+  }
+
+  /** Reassembly lost bytes in a direction. */
+  gap(toServer: boolean): void {
+    this.counters.gaps++;
+    if (this.proto === AppProto.UNKNOWN) {
+      (toServer ? this.detTs : this.detTc).verdict = D_UNKNOWN;
+      this.maybeFail();
+      return;
+    }
+    this.http?.gap(toServer);
+  }
+
+  private maybeFail(): void {
+    if (this.detTs.verdict === D_UNKNOWN && this.detTc.verdict === D_UNKNOWN) {
+      this.proto = AppProto.FAILED;
+      this.counters.detectFailed++;
+      this.detTs.buf = this.detTc.buf = new Uint8Array(0);
+      this.detTs.len = this.detTc.len = 0;
+    }
+  }
+
+  private replay(toServer: boolean): void {
+    const det = toServer ? this.detTs : this.detTc;
+    if (det.len > 0) this.parse(toServer, det.buf, 0, det.len);
+    det.buf = new Uint8Array(0);
+    det.len = 0;
+  }
+
+  private setProto(p: number, toServer: boolean): void {
+    this.proto = p;
+    this.detectedToServer = toServer;
+    this.counters.detected[p]!++;
+    if (p === AppProto.HTTP) this.http = new HttpParser(this.counters, this.config.http);
+    else if (p === AppProto.TLS) this.tls = new TlsParser(this.counters);
+    else if (p === AppProto.SSH) this.ssh = new SshParser(this.counters);
+    else if (p === AppProto.DNS && this.isTcp) {
+      this.dnsFramerTs = new DnsTcpFramer();
+      this.dnsFramerTc = new DnsTcpFramer();
+    }
+  }
+
+  private parse(toServer: boolean, data: Uint8Array, start: number, end: number): void {
+    switch (this.proto) {
+      case AppProto.HTTP:
+        this.http!.feed(toServer, data, start, end);
+        return;
+      case AppProto.TLS:
+        this.tls!.feed(toServer, data, start, end);
+        return;
+      case AppProto.SSH:
+        this.ssh!.feed(toServer, data, start, end);
+        return;
+      case AppProto.DNS:
+        if (this.isTcp) {
+          if (toServer) this.dnsFramerTs!.feed(data, start, end, this.onDnsToServer);
+          else this.dnsFramerTc!.feed(data, start, end, this.onDnsToClient);
+        } else {
+          this.dnsMessage(toServer, data, start, end);
+        }
+        return;
+      default:
+        // pgsql, mysql, redis, mongodb, ftp, smtp: detection only for now.
+        return;
+    }
+  }
+
+  private dnsMessage(toServer: boolean, d: Uint8Array, s: number, e: number): void {
+    const m = parseDns(d, s, e);
+    if (!m) {
+      this.counters.dnsMalformed++;
+      return;
+    }
+    this.counters.dnsMessages++;
+    this.dns.push({ toServer, message: m });
+    if (this.dns.length > this.config.maxDnsMessages) this.dns.shift();
+  }
+}

@@ -1,0 +1,118 @@
+// One HTTP message body as the rule engine sees it: dechunked (by the parser), then
+// decompressed per Content-Encoding like libhtp (gzip, x-gzip, deflate), and kept up to a
+// byte limit like Suricata's request-body-limit / response-body-limit.
+//
+// Compressed bytes are kept (bounded) and inflated on demand with Z_SYNC_FLUSH, so a
+// partial body already yields its decodable prefix. Output is bounded: a decompression
+// bomb yields at most `limit` bytes and is counted. Data that does not inflate is passed
+// through unchanged (libhtp's passthrough after a failed first decompression).
+import { latin1Text } from './latin1Text';
+import * as zlib from 'node:zlib';
+import { allocBytes } from './allocBytes';
+import type { AppLayerCounters } from './appLayerCounters';
+
+export const HttpEncoding = { IDENTITY: 0, GZIP: 1, DEFLATE: 2 } as const;
+
+export class HttpBody {
+  /** Bytes received (after dechunking), counted even beyond the limit. */
+  received = 0;
+  private raw: Uint8Array = new Uint8Array(0);
+  private rawLen = 0;
+  private decoded: Uint8Array | null = null;
+
+  constructor(
+    private readonly encoding: number,
+    /** Max bytes kept for inspection (decoded). */
+    private readonly limit: number,
+    /** Max compressed bytes kept (decoded output is still capped at `limit`). */
+    private readonly compressedLimit: number,
+    private readonly counters: AppLayerCounters,
+    /** Expected size (Content-Length) if known, to size the buffer once. */
+    private readonly expected = 0,
+  ) {}
+
+  append(data: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.received += n;
+    const cap = this.encoding === HttpEncoding.IDENTITY ? this.limit : this.compressedLimit;
+    const take = Math.min(n, cap - this.rawLen);
+    if (take < n) this.counters.httpBodyTruncatedBytes += n - Math.max(take, 0);
+    if (take <= 0) return;
+    if (this.rawLen + take > this.raw.length) {
+      const nb = allocBytes(Math.min(cap, Math.max(this.raw.length * 2, this.rawLen + take, this.expected, 256)));
+      nb.set(this.raw.subarray(0, this.rawLen));
+      this.raw = nb;
+    }
+    this.raw.set(data.subarray(start, start + take), this.rawLen);
+    this.rawLen += take;
+    this.decoded = null;
+  }
+
+  /** The body bytes for inspection: decoded, at most `limit` bytes. */
+  bytes(): Uint8Array {
+    if (this.encoding === HttpEncoding.IDENTITY) return this.raw.subarray(0, this.rawLen);
+    if (this.decoded === null) this.decoded = this.inflate();
+    return this.decoded;
+  }
+
+  private inflate(): Uint8Array {
+    const input = this.raw.subarray(0, this.rawLen);
+    if (input.length === 0) return input;
+    const opts = { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: this.limit };
+    const attempts: Array<(b: Uint8Array) => Buffer> =
+      this.encoding === HttpEncoding.GZIP
+        ? [(b) => zlib.gunzipSync(b, opts), (b) => zlib.inflateSync(b, opts), (b) => zlib.inflateRawSync(b, opts)]
+        : [(b) => zlib.inflateSync(b, opts), (b) => zlib.inflateRawSync(b, opts), (b) => zlib.gunzipSync(b, opts)];
+    for (const f of attempts) {
+      const out = this.boundedInflate(f, input);
+      if (out !== null) return out;
+    }
+    this.counters.httpDecompressFailed++;
+    return input.length > this.limit ? input.subarray(0, this.limit) : input;
+  }
+
+  // Node throws instead of truncating when maxOutputLength is hit; then binary-search the
+  // longest input prefix whose output fits (about 20 bounded inflates), and count the cut.
+  private boundedInflate(f: (b: Uint8Array) => Buffer, input: Uint8Array): Uint8Array | null {
+    const tryLen = (len: number): Buffer | null | 'big' => {
+      try {
+        return f(input.subarray(0, len));
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        return code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError ? 'big' : null;
+      }
+    };
+    const whole = tryLen(input.length);
+    if (whole === null) return null;
+    let best: Buffer;
+    if (whole !== 'big') {
+      best = whole;
+    } else {
+      let lo = 0;
+      let hi = input.length;
+      best = Buffer.alloc(0);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        const r = tryLen(mid);
+        if (r === 'big') hi = mid;
+        else {
+          lo = mid;
+          if (r !== null) best = r;
+        }
+      }
+      this.counters.httpDecompressTruncated++;
+    }
+    return new Uint8Array(best.buffer, best.byteOffset, best.length);
+  }
+}
+
+/** Maps a Content-Encoding value to an HttpEncoding (last coding applied wins, as libhtp). */
+export function parseContentEncoding(value: Uint8Array | null): number {
+  if (value === null) return HttpEncoding.IDENTITY;
+  const v = latin1Text(value).toLowerCase();
+  const parts = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const last = parts[parts.length - 1] ?? '';
+  if (last === 'gzip' || last === 'x-gzip') return HttpEncoding.GZIP;
+  if (last === 'deflate' || last === 'x-deflate') return HttpEncoding.DEFLATE;
+  return HttpEncoding.IDENTITY;
+}

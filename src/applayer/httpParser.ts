@@ -1,0 +1,621 @@
+// Incremental HTTP/1.x parser for one connection, after libhtp 0.5 as Suricata 7 uses it.
+//
+// Fed in-order stream bytes per direction in any split. Requests and responses are paired
+// in order (pipelining: responses go to the oldest transaction without one). Bodies follow
+// RFC 7230 §3.3.3: chunked, then Content-Length, else (responses) until the connection
+// closes; HEAD, 1xx, 204 and 304 responses have none. 1xx interim responses (except 101)
+// are skipped; 101 and a 2xx answer to CONNECT switch both directions to tunnel mode (no
+// more HTTP parsing), as libhtp does. Lines end at LF; a CR before it is dropped. Leading
+// empty lines before a request line are ignored (RFC 7230 §3.5).
+//
+// Memory is bounded: a line longer than `maxLine` or a header block longer than
+// `maxHeaderBlock` stops parsing of that direction (counted); bodies are kept up to the
+// body limits; at most `maxTransactions` transactions are kept per flow (oldest dropped,
+// counted).
+import { allocBytes } from './allocBytes';
+import { latin1Text } from './latin1Text';
+import { AppLayerCounters } from './appLayerCounters';
+import { HttpBody, parseContentEncoding } from './httpBody';
+import { addHeader, HttpProgress, HttpTransaction } from './httpTransaction';
+
+export interface HttpLimits {
+  maxLine: number;
+  maxHeaderBlock: number;
+  requestBodyLimit: number;
+  responseBodyLimit: number;
+  /** Compressed bytes kept per body before inflating. */
+  compressedBodyLimit: number;
+  maxTransactions: number;
+}
+
+// Suricata 7 defaults: request-body-limit / response-body-limit 100 KiB; libhtp's hard
+// field limit is 18000 bytes.
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxLine: 18000,
+  maxHeaderBlock: 65536,
+  requestBodyLimit: 100 * 1024,
+  responseBodyLimit: 100 * 1024,
+  compressedBodyLimit: 1024 * 1024,
+  maxTransactions: 256,
+};
+
+/** Anomaly bits set on HttpTransaction.anomalies. */
+export const HttpAnomaly = {
+  INVALID_REQUEST_LINE: 1 << 0,
+  INVALID_RESPONSE_LINE: 1 << 1,
+  HEADER_WITHOUT_COLON: 1 << 2,
+  FOLDED_HEADER: 1 << 3,
+  CONTENT_LENGTH_CONFLICT: 1 << 4,
+  INVALID_CHUNK: 1 << 5,
+  LINE_TOO_LONG: 1 << 6,
+  RESPONSE_WITHOUT_REQUEST: 1 << 7,
+  INTERIM_RESPONSE: 1 << 8,
+} as const;
+
+// Per-direction states.
+const S_LINE = 0;
+const S_HEADERS = 1;
+const S_BODY_LENGTH = 2;
+const S_CHUNK_SIZE = 3;
+const S_CHUNK_DATA = 4;
+const S_CHUNK_DATA_END = 5;
+const S_TRAILERS = 6;
+const S_BODY_CLOSE = 7;
+const S_TUNNEL = 8;
+const S_ERROR = 9;
+/** Client sent CONNECT: hold its bytes until the response says tunnel or not (libhtp). */
+const S_CONNECT_WAIT = 10;
+const MAX_CONNECT_HELD = 65536;
+
+class Direction {
+  state = S_LINE;
+  line = allocBytes(256);
+  lineLen = 0;
+  /** The header block so far, as received (line ends included), for http.header.raw. */
+  hdr = allocBytes(1024);
+  hdrLen = 0;
+  /** Where the header lines start in `hdr` (after the start line). */
+  hdrStart = 0;
+  /** Per header field: content start/end in `hdr`, or its unfolded copy when folded. */
+  hStart: number[] = [];
+  hEnd: number[] = [];
+  hFolded: Array<Uint8Array | null> = [];
+  nHdr = 0;
+  remaining = 0;
+  tx: HttpTransaction | null = null;
+  held: Uint8Array[] = [];
+  heldLen = 0;
+}
+
+// A view into `old` moved to the same place in `block` (a copy of `old`'s start).
+function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8Array | null {
+  if (v === null || v.buffer !== old.buffer) return v;
+  const o = v.byteOffset - old.byteOffset;
+  return block.subarray(o, o + v.length);
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
+}
+
+function trim(d: Uint8Array): Uint8Array {
+  let s = 0;
+  let e = d.length;
+  while (s < e && isSpace(d[s]!)) s++;
+  while (e > s && isSpace(d[e - 1]!)) e--;
+  return d.subarray(s, e);
+}
+
+function asciiEq(d: Uint8Array | null, s: string): boolean {
+  if (!d || d.length !== s.length) return false;
+  for (let i = 0; i < s.length; i++) {
+    let c = d[i]!;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== s.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Parses a Content-Length like libhtp (digits with surrounding whitespace); -1 if invalid. */
+function parseContentLength(v: Uint8Array): number {
+  const t = trim(v);
+  if (t.length === 0 || t.length > 15) return -1;
+  let n = 0;
+  for (const c of t) {
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
+
+function hasChunked(te: Uint8Array | null): boolean {
+  if (!te) return false;
+  return latin1Text(te).toLowerCase().includes('chunked');
+}
+
+export class HttpParser {
+  /** Open transactions, oldest first; `transactions[i].id` grows by one. */
+  readonly transactions: HttpTransaction[] = [];
+  private nextId = 0;
+  private readonly req = new Direction();
+  private readonly res = new Direction();
+  /** Index (tx id) of the next transaction awaiting a response. */
+  private nextResponseTxId = 0;
+  /** True once the connection switched protocols / tunnelled. */
+  tunnel = false;
+
+  constructor(
+    private readonly counters: AppLayerCounters = new AppLayerCounters(),
+    private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  ) {}
+
+  /** The transaction with the given id, if still kept. */
+  transaction(id: number): HttpTransaction | null {
+    const first = this.transactions.length ? this.transactions[0]!.id : 0;
+    return this.transactions[id - first] ?? null;
+  }
+
+  /**
+   * Drops transactions that are complete in both directions and older than `beforeId`
+   * (the engine calls this once it has inspected them).
+   */
+  releaseBefore(beforeId: number): void {
+    let n = 0;
+    while (n < this.transactions.length) {
+      const t = this.transactions[n]!;
+      if (t.id >= beforeId || t.requestProgress < HttpProgress.COMPLETE || t.responseProgress < HttpProgress.COMPLETE) break;
+      n++;
+    }
+    if (n > 0) this.transactions.splice(0, n);
+  }
+
+  /** Feeds in-order stream bytes of one direction. */
+  feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): void {
+    const d = toServer ? this.req : this.res;
+    let pos = start;
+    while (pos < end) {
+      switch (d.state) {
+        case S_TUNNEL:
+        case S_ERROR:
+          return;
+        case S_CONNECT_WAIT: {
+          const take = Math.min(end - pos, MAX_CONNECT_HELD - d.heldLen);
+          if (take > 0) {
+            d.held.push(data.slice(pos, pos + take));
+            d.heldLen += take;
+          }
+          if (take < end - pos) this.counters.httpConnectHeldDropped += end - pos - take;
+          return;
+        }
+        case S_LINE:
+        case S_HEADERS:
+        case S_CHUNK_SIZE:
+        case S_CHUNK_DATA_END:
+        case S_TRAILERS: {
+          let nl = -1;
+          for (let i = pos; i < end; i++) if (data[i] === 0x0a) { nl = i; break; }
+          const stop = nl < 0 ? end : nl + 1;
+          if (!this.appendLine(d, data, pos, stop)) return;
+          pos = stop;
+          if (nl >= 0) {
+            const line = d.line.subarray(0, d.lineLen);
+            d.lineLen = 0;
+            this.onLine(toServer, d, line);
+          }
+          break;
+        }
+        case S_BODY_LENGTH: {
+          const n = Math.min(d.remaining, end - pos);
+          this.bodyData(toServer, d, data, pos, pos + n);
+          pos += n;
+          d.remaining -= n;
+          if (d.remaining === 0) this.messageComplete(toServer, d);
+          break;
+        }
+        case S_CHUNK_DATA: {
+          const n = Math.min(d.remaining, end - pos);
+          this.bodyData(toServer, d, data, pos, pos + n);
+          pos += n;
+          d.remaining -= n;
+          if (d.remaining === 0) d.state = S_CHUNK_DATA_END;
+          break;
+        }
+        case S_BODY_CLOSE:
+          this.bodyData(toServer, d, data, pos, end);
+          pos = end;
+          break;
+        default:
+          return;
+      }
+    }
+  }
+
+  /** The connection closed (FIN/RST) in a direction: ends a body delimited by close. */
+  close(toServer: boolean): void {
+    const d = toServer ? this.req : this.res;
+    if (d.state === S_BODY_CLOSE) this.messageComplete(toServer, d);
+  }
+
+  /** Reassembly lost bytes in a direction: stop parsing it (we cannot resynchronise). */
+  gap(toServer: boolean): void {
+    (toServer ? this.req : this.res).state = S_ERROR;
+  }
+
+  private appendLine(d: Direction, data: Uint8Array, s: number, e: number): boolean {
+    const n = e - s;
+    if (d.lineLen + n > this.limits.maxLine) {
+      this.counters.httpLineTooLong++;
+      if (d.tx) d.tx.anomalies |= HttpAnomaly.LINE_TOO_LONG;
+      d.state = S_ERROR;
+      return false;
+    }
+    if (d.lineLen + n > d.line.length) {
+      const nb = allocBytes(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
+      nb.set(d.line.subarray(0, d.lineLen));
+      d.line = nb;
+    }
+    d.line.set(data.subarray(s, e), d.lineLen);
+    d.lineLen += n;
+    return true;
+  }
+
+  // A complete line including its LF.
+  private onLine(toServer: boolean, d: Direction, lineWithEol: Uint8Array): void {
+    let e = lineWithEol.length - 1;
+    if (e > 0 && lineWithEol[e - 1] === 0x0d) e--;
+    const line = lineWithEol.subarray(0, e);
+    switch (d.state) {
+      case S_LINE:
+        if (line.length === 0) return; // empty lines before a request/status line
+        if (!this.appendHdr(d, lineWithEol)) return;
+        if (toServer) this.requestLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
+        else this.statusLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
+        d.hdrStart = d.hdrLen;
+        return;
+      case S_HEADERS:
+        this.headerLine(d, lineWithEol, line);
+        if (line.length === 0 && d.state === S_HEADERS) this.headersComplete(toServer, d);
+        return;
+      case S_CHUNK_SIZE: {
+        let i = 0;
+        while (i < line.length && isSpace(line[i]!)) i++;
+        let n = 0;
+        let digits = 0;
+        for (; i < line.length; i++) {
+          const c = line[i]!;
+          const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+          if (v < 0) break;
+          n = n * 16 + v;
+          digits++;
+        }
+        if (line.length === 0) return; // tolerate stray empty lines between chunks
+        if (digits === 0 || digits > 12 || (i < line.length && line[i] !== 0x3b && !isSpace(line[i]!))) {
+          this.counters.httpInvalidChunk++;
+          if (d.tx) d.tx.anomalies |= HttpAnomaly.INVALID_CHUNK;
+          d.state = S_ERROR;
+          return;
+        }
+        if (n === 0) {
+          d.state = S_TRAILERS;
+        } else {
+          d.remaining = n;
+          d.state = S_CHUNK_DATA;
+        }
+        return;
+      }
+      case S_CHUNK_DATA_END:
+        // The CRLF after chunk data; tolerate its absence as libhtp does.
+        d.state = S_CHUNK_SIZE;
+        if (line.length !== 0) this.onLine(toServer, d, lineWithEol);
+        return;
+      case S_TRAILERS:
+        if (line.length === 0) this.messageComplete(toServer, d);
+        return;
+    }
+  }
+
+  private newTransaction(): HttpTransaction {
+    const tx = new HttpTransaction(this.nextId++);
+    this.counters.httpTransactions++;
+    this.transactions.push(tx);
+    if (this.transactions.length > this.limits.maxTransactions) {
+      const old = this.transactions.shift()!;
+      this.counters.httpTxEvicted++;
+      if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
+      if (this.req.tx === old) this.req.tx = null;
+      if (this.res.tx === old) this.res.tx = null;
+    }
+    return tx;
+  }
+
+  // libhtp htp_parse_request_line_generic: method, whitespace, target, whitespace, protocol.
+  private requestLine(d: Direction, line: Uint8Array): void {
+    const tx = this.newTransaction();
+    d.tx = tx;
+    // A view into the message's header block, which the transaction keeps (no copy).
+    const rl = line;
+    tx.requestLine = rl;
+    let i = 0;
+    while (i < rl.length && isSpace(rl[i]!)) i++; // leading whitespace: ignored (IDS personality)
+    const ms = i;
+    while (i < rl.length && !isSpace(rl[i]!)) i++;
+    tx.method = rl.subarray(ms, i);
+    while (i < rl.length && isSpace(rl[i]!)) i++;
+    const us = i;
+    while (i < rl.length && !isSpace(rl[i]!)) i++;
+    let ue = i;
+    while (i < rl.length && isSpace(rl[i]!)) i++;
+    let proto = rl.subarray(i);
+    // libhtp: if what follows the target does not look like "HTTP", the spaces belong to the target.
+    if (proto.length > 0 && !(proto.length >= 4 && asciiEq(proto.subarray(0, 4), 'http'))) {
+      ue = rl.length;
+      while (ue > us && isSpace(rl[ue - 1]!)) ue--;
+      proto = rl.subarray(rl.length);
+    }
+    tx.uriRaw = rl.subarray(us, ue);
+    tx.protocol = trim(proto);
+    if (tx.method.length === 0 || tx.uriRaw.length === 0) {
+      tx.anomalies |= HttpAnomaly.INVALID_REQUEST_LINE;
+      this.counters.httpInvalidRequestLine++;
+    }
+    tx.requestProgress = HttpProgress.LINE;
+    tx.invalidate();
+    if (tx.protocol.length === 0) {
+      // HTTP/0.9: a request line alone, no headers (RFC 1945 "Simple-Request").
+      tx.requestProgress = HttpProgress.COMPLETE;
+      this.takeHdr(d);
+      d.tx = null;
+      return;
+    }
+    d.state = S_HEADERS;
+  }
+
+  private statusLine(d: Direction, line: Uint8Array): void {
+    let tx = this.transaction(this.nextResponseTxId);
+    if (!tx || tx.responseProgress >= HttpProgress.COMPLETE) {
+      // A response nobody asked for (or we lost the request): libhtp creates a transaction.
+      tx = this.newTransaction();
+      tx.anomalies |= HttpAnomaly.RESPONSE_WITHOUT_REQUEST;
+      this.nextResponseTxId = tx.id;
+    }
+    d.tx = tx;
+    const sl = line;
+    tx.responseLine = sl;
+    let i = 0;
+    while (i < sl.length && isSpace(sl[i]!)) i++;
+    const ps = i;
+    while (i < sl.length && !isSpace(sl[i]!)) i++;
+    tx.responseProtocol = sl.subarray(ps, i);
+    while (i < sl.length && isSpace(sl[i]!)) i++;
+    const cs = i;
+    while (i < sl.length && !isSpace(sl[i]!)) i++;
+    tx.statusCode = sl.subarray(cs, i);
+    while (i < sl.length && isSpace(sl[i]!)) i++;
+    tx.statusMessage = sl.subarray(i);
+    if (!(tx.responseProtocol.length >= 4 && asciiEq(tx.responseProtocol.subarray(0, 4), 'http')) || tx.status === 0) {
+      tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
+      this.counters.httpInvalidResponseLine++;
+    }
+    tx.responseProgress = HttpProgress.LINE;
+    tx.responseHeaders = [];
+    tx.invalidate();
+    d.state = S_HEADERS;
+  }
+
+  // Header lines are copied once into the direction's header block; names and values
+  // become views into the transaction's copy of that block when the headers end.
+  private headerLine(d: Direction, lineWithEol: Uint8Array, line: Uint8Array): void {
+    const tx = d.tx!;
+    const off = d.hdrLen;
+    if (!this.appendHdr(d, lineWithEol)) return;
+    if (line.length === 0) return;
+    const k = d.nHdr - 1;
+    if (isSpace(line[0]!) && k >= 0) {
+      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is.
+      tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
+      const prev = d.hFolded[k] ?? d.hdr.subarray(d.hStart[k]!, d.hEnd[k]!);
+      const joined = new Uint8Array(prev.length + line.length);
+      joined.set(prev);
+      joined.set(line, prev.length);
+      d.hFolded[k] = joined;
+      return;
+    }
+    d.hStart[d.nHdr] = off;
+    d.hEnd[d.nHdr] = off + line.length;
+    d.hFolded[d.nHdr] = null;
+    d.nHdr++;
+  }
+
+  // Appends to the header block; false (direction stopped, counted) when over the limit.
+  // Growing allocates a new block: views into the old one (the start line) stay valid.
+  private appendHdr(d: Direction, bytes: Uint8Array): boolean {
+    const off = d.hdrLen;
+    if (off + bytes.length > this.limits.maxHeaderBlock) {
+      this.counters.httpHeaderBlockTooLong++;
+      d.state = S_ERROR;
+      return false;
+    }
+    if (off + bytes.length > d.hdr.length) {
+      const nb = allocBytes(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
+      nb.set(d.hdr.subarray(0, off));
+      d.hdr = nb;
+    }
+    d.hdr.set(bytes, off);
+    d.hdrLen += bytes.length;
+    return true;
+  }
+
+  // Copies the message's block out (into slab memory) for the transaction to keep, moves
+  // the transaction's start-line views onto the copy, and resets the direction's block for
+  // reuse.
+  private takeHdr(d: Direction): Uint8Array {
+    const block = allocBytes(d.hdrLen);
+    block.set(d.hdr.subarray(0, d.hdrLen));
+    const tx = d.tx;
+    if (tx) {
+      const old = d.hdr;
+      if (d === this.req) {
+        tx.requestLine = rebase(tx.requestLine, old, block);
+        tx.method = rebase(tx.method, old, block);
+        tx.uriRaw = rebase(tx.uriRaw, old, block);
+        tx.protocol = rebase(tx.protocol, old, block);
+      } else {
+        tx.responseLine = rebase(tx.responseLine, old, block);
+        tx.responseProtocol = rebase(tx.responseProtocol, old, block);
+        tx.statusCode = rebase(tx.statusCode, old, block);
+        tx.statusMessage = rebase(tx.statusMessage, old, block);
+      }
+      tx.invalidate();
+    }
+    d.hdrLen = 0;
+    d.hdrStart = 0;
+    return block;
+  }
+
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array): void {
+    const colon = h.indexOf(0x3a);
+    let name: Uint8Array;
+    let value: Uint8Array;
+    if (colon < 0) {
+      // libhtp: a line without a colon becomes a header with an empty name.
+      tx.anomalies |= HttpAnomaly.HEADER_WITHOUT_COLON;
+      name = h.subarray(0, 0);
+      value = trim(h);
+    } else {
+      let ne = colon;
+      while (ne > 0 && isSpace(h[ne - 1]!)) ne--;
+      let ns = 0;
+      while (ns < ne && isSpace(h[ns]!)) ns++;
+      name = h.subarray(ns, ne);
+      value = trim(h.subarray(colon + 1));
+    }
+    const list = toServer ? tx.requestHeaders : tx.responseHeaders;
+    if (asciiEq(name, 'content-length')) {
+      for (const x of list) {
+        if (x.key === 'content-length' && parseContentLength(x.value) !== parseContentLength(value)) {
+          tx.anomalies |= HttpAnomaly.CONTENT_LENGTH_CONFLICT;
+        }
+      }
+    }
+    addHeader(list, name, value);
+  }
+
+  private headersComplete(toServer: boolean, d: Direction): void {
+    const tx = d.tx!;
+    const start = d.hdrStart;
+    const end = d.hdrLen;
+    const block = this.takeHdr(d);
+    const raw = block.subarray(start, end);
+    for (let i = 0; i < d.nHdr; i++) {
+      this.addField(toServer, tx, d.hFolded[i] ?? block.subarray(d.hStart[i]!, d.hEnd[i]!));
+      d.hFolded[i] = null;
+    }
+    d.nHdr = 0;
+    if (toServer) tx.requestHeadersRaw = raw;
+    else tx.responseHeadersRaw = raw;
+    tx.invalidate();
+
+    if (toServer) {
+      tx.requestProgress = HttpProgress.HEADERS;
+      const te = tx.requestHeader('transfer-encoding');
+      const cl = tx.requestHeader('content-length');
+      if (hasChunked(te) || (cl !== null && parseContentLength(cl) > 0)) {
+        tx.requestBody = new HttpBody(parseContentEncoding(tx.requestHeader('content-encoding')),
+          this.limits.requestBodyLimit, this.limits.compressedBodyLimit, this.counters, cl !== null ? Math.max(0, parseContentLength(cl)) : 0);
+      }
+      if (hasChunked(te)) {
+        d.state = S_CHUNK_SIZE;
+        tx.requestProgress = HttpProgress.BODY;
+      } else if (cl !== null && parseContentLength(cl) > 0) {
+        d.remaining = parseContentLength(cl);
+        d.state = S_BODY_LENGTH;
+        tx.requestProgress = HttpProgress.BODY;
+      } else {
+        this.messageComplete(true, d);
+      }
+      return;
+    }
+
+    const status = tx.status;
+    if (status >= 100 && status < 200 && status !== 101) {
+      // Interim response: the real one follows for the same request.
+      tx.anomalies |= HttpAnomaly.INTERIM_RESPONSE;
+      tx.responseProgress = HttpProgress.NONE;
+      d.state = S_LINE;
+      return;
+    }
+    tx.responseProgress = HttpProgress.HEADERS;
+    const method = tx.method ? latin1Text(tx.method) : '';
+    if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
+      tx.responseProgress = HttpProgress.COMPLETE;
+      this.req.held = [];
+      this.req.heldLen = 0;
+      this.enterTunnel();
+      return;
+    }
+    if (method === 'CONNECT' && this.req.state === S_CONNECT_WAIT) {
+      // Refused: what the client sent meanwhile is HTTP again.
+      this.req.state = S_LINE;
+      const held = this.req.held;
+      this.req.held = [];
+      this.req.heldLen = 0;
+      for (const h of held) this.feed(true, h);
+    }
+    const te = tx.responseHeader('transfer-encoding');
+    const cl = tx.responseHeader('content-length');
+    const noBody = method === 'HEAD' || status === 204 || status === 304;
+    if (!noBody) {
+      tx.responseBody = new HttpBody(parseContentEncoding(tx.responseHeader('content-encoding')),
+        this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters, cl !== null ? Math.max(0, parseContentLength(cl)) : 0);
+    }
+    if (noBody) {
+      this.messageComplete(false, d);
+    } else if (hasChunked(te)) {
+      d.state = S_CHUNK_SIZE;
+      tx.responseProgress = HttpProgress.BODY;
+    } else if (cl !== null && parseContentLength(cl) >= 0) {
+      d.remaining = parseContentLength(cl);
+      tx.responseProgress = HttpProgress.BODY;
+      if (d.remaining === 0) this.messageComplete(false, d);
+      else d.state = S_BODY_LENGTH;
+    } else {
+      d.state = S_BODY_CLOSE;
+      tx.responseProgress = HttpProgress.BODY;
+    }
+  }
+
+  private enterTunnel(): void {
+    this.tunnel = true;
+    this.counters.httpTunnels++;
+    this.req.state = S_TUNNEL;
+    this.res.state = S_TUNNEL;
+  }
+
+  private bodyData(toServer: boolean, d: Direction, data: Uint8Array, s: number, e: number): void {
+    if (e <= s) return;
+    const tx = d.tx;
+    const body = tx ? (toServer ? tx.requestBody : tx.responseBody) : null;
+    if (body) {
+      body.append(data, s, e);
+      tx!.invalidate();
+    }
+  }
+
+  private messageComplete(toServer: boolean, d: Direction): void {
+    const tx = d.tx;
+    d.state = S_LINE;
+    d.tx = null;
+    if (!tx) return;
+    if (toServer) {
+      tx.requestProgress = HttpProgress.COMPLETE;
+      if (tx.method && latin1Text(tx.method) === 'CONNECT' && tx.responseProgress < HttpProgress.HEADERS) {
+        // Wait for the response before parsing anything else from the client (libhtp).
+        d.state = S_CONNECT_WAIT;
+      }
+    } else {
+      tx.responseProgress = HttpProgress.COMPLETE;
+      this.nextResponseTxId = tx.id + 1;
+    }
+    tx.invalidate();
+  }
+}

@@ -1,0 +1,283 @@
+// One HTTP/1.x request/response pair and the Suricata sticky buffers derived from it.
+//
+// Buffers follow Suricata 7 (detect-http-*.c over libhtp 0.5): headers are kept in a table
+// where a repeated name is stored once, with values joined by ", " and the first
+// occurrence's spelling (libhtp htp_process_request_header_generic; a repeated
+// Content-Length is not joined). Derived buffers are built once on first use.
+import { latin1Text } from './latin1Text';
+import { HttpBody } from './httpBody';
+import { normalizeHostname, normalizeHttpUri, parseHttpUri, splitHostPort } from './normalizeHttpUri';
+
+export interface HttpHeader {
+  /** Name as sent (first occurrence), trailing whitespace removed. */
+  name: Uint8Array;
+  /** Lowercased name, for lookups. */
+  key: string;
+  /** Value with surrounding whitespace removed; repeats joined with ", ". */
+  value: Uint8Array;
+}
+
+/** How far a message has been parsed; a buffer is final once its stage is passed. */
+export const HttpProgress = {
+  NONE: 0,
+  LINE: 1,
+  HEADERS: 2,
+  BODY: 3,
+  COMPLETE: 4,
+} as const;
+
+const CRLF = Uint8Array.of(0x0d, 0x0a);
+const COLON_SP = Uint8Array.of(0x3a, 0x20);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return Uint8Array.from(Buffer.concat(parts));
+}
+
+function latin1(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'latin1'));
+}
+
+export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8Array): void {
+  const key = latin1Text(name).toLowerCase();
+  for (const h of headers) {
+    if (h.key === key) {
+      if (key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
+      return;
+    }
+  }
+  headers.push({ name, key, value });
+}
+
+export class HttpTransaction {
+  /** Position of this transaction on its flow, from 0. */
+  readonly id: number;
+
+  requestProgress: number = HttpProgress.NONE;
+  responseProgress: number = HttpProgress.NONE;
+
+  requestLine: Uint8Array | null = null;
+  method: Uint8Array | null = null;
+  uriRaw: Uint8Array | null = null;
+  /** Request protocol ("HTTP/1.1"); empty for HTTP/0.9. */
+  protocol: Uint8Array | null = null;
+  requestHeaders: HttpHeader[] = [];
+  /** The header block as received, including the terminating empty line. */
+  requestHeadersRaw: Uint8Array | null = null;
+  requestBody: HttpBody | null = null;
+  requestHeaderNamesOrdered: Uint8Array[] = [];
+
+  responseLine: Uint8Array | null = null;
+  responseProtocol: Uint8Array | null = null;
+  statusCode: Uint8Array | null = null;
+  statusMessage: Uint8Array | null = null;
+  responseHeaders: HttpHeader[] = [];
+  responseHeadersRaw: Uint8Array | null = null;
+  responseBody: HttpBody | null = null;
+  responseHeaderNamesOrdered: Uint8Array[] = [];
+
+  /** Anomaly flags (HttpAnomaly bits). */
+  anomalies = 0;
+
+  private cache: Map<string, Uint8Array | null> | null = null;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  requestHeader(key: string): Uint8Array | null {
+    for (const h of this.requestHeaders) if (h.key === key) return h.value;
+    return null;
+  }
+
+  responseHeader(key: string): Uint8Array | null {
+    for (const h of this.responseHeaders) if (h.key === key) return h.value;
+    return null;
+  }
+
+  /** Numeric status code, or 0 when absent or not a number. */
+  get status(): number {
+    if (!this.statusCode) return 0;
+    const n = Number(latin1Text(this.statusCode));
+    return Number.isInteger(n) ? n : 0;
+  }
+
+  /** Drops cached buffers (the parser calls this when the transaction changes). */
+  invalidate(): void {
+    if (this.cache !== null) this.cache.clear();
+  }
+
+  private cached(key: string, make: () => Uint8Array | null): Uint8Array | null {
+    if (this.cache === null) this.cache = new Map();
+    if (this.cache.has(key)) return this.cache.get(key)!;
+    const v = make();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  /** `http.uri`: the normalised request-target (see normalizeHttpUri). */
+  get uri(): Uint8Array | null {
+    return this.cached('uri', () => {
+      if (!this.uriRaw) return null;
+      return normalizeHttpUri(this.uriRaw, this.isConnect());
+    });
+  }
+
+  private isConnect(): boolean {
+    return this.method !== null && latin1Text(this.method) === 'CONNECT';
+  }
+
+  /** `http.host.raw`: the host of an absolute URI, else the Host header value as sent. */
+  get hostRaw(): Uint8Array | null {
+    return this.cached('hostRaw', () => {
+      if (this.uriRaw) {
+        const u = parseHttpUri(this.uriRaw, this.isConnect());
+        if (u.hostname) return u.hostname;
+      }
+      return this.requestHeader('host');
+    });
+  }
+
+  /** `http.host`: the host lowercased, without port or trailing dot. */
+  get host(): Uint8Array | null {
+    return this.cached('host', () => {
+      if (this.uriRaw) {
+        const u = parseHttpUri(this.uriRaw, this.isConnect());
+        if (u.hostname) return normalizeHostname(u.hostname);
+      }
+      const h = this.requestHeader('host');
+      return h ? normalizeHostname(splitHostPort(h).host) : null;
+    });
+  }
+
+  /**
+   * `http.header` for one direction: "Name: value\r\n" per header from the header table,
+   * skipping Cookie (request) / Set-Cookie (response): those are in `http.cookie` only
+   * (Suricata detect-http-header.c).
+   */
+  header(toServer: boolean): Uint8Array | null {
+    return this.cached(toServer ? 'hdr_ts' : 'hdr_tc', () => {
+      const hs = toServer ? this.requestHeaders : this.responseHeaders;
+      const skip = toServer ? 'cookie' : 'set-cookie';
+      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
+      const parts: Uint8Array[] = [];
+      for (const h of hs) {
+        if (h.key === skip) continue;
+        parts.push(h.name, COLON_SP, h.value, CRLF);
+      }
+      return parts.length ? concat(parts) : null;
+    });
+  }
+
+  /** `http.header_names`: "\r\nName1\r\nName2\r\n\r\n" (as sent, each name once). */
+  headerNames(toServer: boolean): Uint8Array | null {
+    return this.cached(toServer ? 'hn_ts' : 'hn_tc', () => {
+      const hs = toServer ? this.requestHeaders : this.responseHeaders;
+      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS || hs.length === 0) return null;
+      const parts: Uint8Array[] = [CRLF];
+      for (const h of hs) parts.push(h.name, CRLF);
+      parts.push(CRLF);
+      return concat(parts);
+    });
+  }
+
+  /**
+   * `http.start`: the request/status line and "\r\n", then every header (Cookie included)
+   * as "Name: value\r\n", then "\r\n" when there was at least one header
+   * (detect-http-start.c).
+   */
+  start(toServer: boolean): Uint8Array | null {
+    return this.cached(toServer ? 'st_ts' : 'st_tc', () => {
+      const line = toServer ? this.requestLine : this.responseLine;
+      if (!line || (toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
+      const parts: Uint8Array[] = [line, CRLF];
+      const hs = toServer ? this.requestHeaders : this.responseHeaders;
+      for (const h of hs) parts.push(h.name, COLON_SP, h.value, CRLF);
+      if (hs.length > 0) parts.push(CRLF);
+      return concat(parts);
+    });
+  }
+
+  /**
+   * A Suricata HTTP sticky buffer by name (`http.uri`, `http_uri`, `http.header`, ...,
+   * `file.data`), for the given direction. Null when the transaction has no such buffer
+   * (yet). Request-only buffers return null for toServer=false and vice versa.
+   */
+  buffer(name: string, toServer: boolean): Uint8Array | null {
+    const key = BUFFER_ALIASES[name] ?? name;
+    switch (key) {
+      case 'http.uri': return toServer ? this.uri : null;
+      case 'http.uri.raw': return toServer ? this.uriRaw : null;
+      case 'http.method': return toServer ? this.method : null;
+      case 'http.request_line': return toServer ? this.requestLine : null;
+      case 'http.protocol': return toServer ? this.protocol : this.responseProtocol;
+      case 'http.header': return this.header(toServer);
+      case 'http.header.raw': return toServer ? this.requestHeadersRaw : this.responseHeadersRaw;
+      case 'http.header_names': return this.headerNames(toServer);
+      case 'http.start': return this.start(toServer);
+      case 'http.host': return toServer ? this.host : null;
+      case 'http.host.raw': return toServer ? this.hostRaw : null;
+      case 'http.user_agent': return toServer ? this.requestHeader('user-agent') : null;
+      case 'http.cookie': return toServer ? this.requestHeader('cookie') : this.responseHeader('set-cookie');
+      case 'http.content_type': return toServer ? this.requestHeader('content-type') : this.responseHeader('content-type');
+      case 'http.content_len': return toServer ? this.requestHeader('content-length') : this.responseHeader('content-length');
+      case 'http.referer': return toServer ? this.requestHeader('referer') : null;
+      case 'http.accept': return toServer ? this.requestHeader('accept') : null;
+      case 'http.accept_enc': return toServer ? this.requestHeader('accept-encoding') : null;
+      case 'http.accept_lang': return toServer ? this.requestHeader('accept-language') : null;
+      case 'http.connection': return toServer ? this.requestHeader('connection') : this.responseHeader('connection');
+      case 'http.request_body': return toServer && this.requestBody ? this.requestBody.bytes() : null;
+      case 'http.stat_code': return toServer ? null : this.statusCode;
+      case 'http.stat_msg': return toServer ? null : this.statusMessage;
+      case 'http.response_line': return toServer ? null : this.responseLine;
+      case 'http.response_body': return !toServer && this.responseBody ? this.responseBody.bytes() : null;
+      case 'file.data':
+        // Suricata's file.data is the response body to the client and the request body to the server.
+        return toServer ? (this.requestBody ? this.requestBody.bytes() : null) : this.responseBody ? this.responseBody.bytes() : null;
+      case 'http.server': return toServer ? null : this.responseHeader('server');
+      case 'http.location': return toServer ? null : this.responseHeader('location');
+      default: return null;
+    }
+  }
+
+  /** Whether the named buffer can still change for this direction (false once final). */
+  bufferFinal(name: string, toServer: boolean): boolean {
+    const key = BUFFER_ALIASES[name] ?? name;
+    const p = toServer ? this.requestProgress : this.responseProgress;
+    if (key === 'http.request_body' || key === 'http.response_body' || key === 'file.data') return p >= HttpProgress.COMPLETE;
+    if (key === 'http.uri' || key === 'http.uri.raw' || key === 'http.method' || key === 'http.request_line' ||
+        key === 'http.stat_code' || key === 'http.stat_msg' || key === 'http.response_line') return p >= HttpProgress.LINE;
+    return p >= HttpProgress.HEADERS;
+  }
+}
+
+/** Legacy content modifiers and Suricata 6 names, mapped to the Suricata 7 buffer names. */
+export const BUFFER_ALIASES: Readonly<Record<string, string>> = {
+  http_uri: 'http.uri',
+  http_raw_uri: 'http.uri.raw',
+  http_method: 'http.method',
+  http_request_line: 'http.request_line',
+  http_protocol: 'http.protocol',
+  http_header: 'http.header',
+  http_raw_header: 'http.header.raw',
+  http_header_names: 'http.header_names',
+  http_start: 'http.start',
+  http_host: 'http.host',
+  http_raw_host: 'http.host.raw',
+  http_user_agent: 'http.user_agent',
+  http_cookie: 'http.cookie',
+  http_content_type: 'http.content_type',
+  http_content_len: 'http.content_len',
+  http_referer: 'http.referer',
+  http_accept: 'http.accept',
+  http_accept_enc: 'http.accept_enc',
+  http_accept_lang: 'http.accept_lang',
+  http_connection: 'http.connection',
+  http_client_body: 'http.request_body',
+  http_stat_code: 'http.stat_code',
+  http_stat_msg: 'http.stat_msg',
+  http_response_line: 'http.response_line',
+  http_server_body: 'http.response_body',
+  file_data: 'file.data',
+  http_server: 'http.server',
+  http_location: 'http.location',
+};

@@ -1,0 +1,258 @@
+// TLS record and handshake parsing (RFC 5246, RFC 8446) for what rules and EVE use:
+// ClientHello SNI (`tls.sni`, RFC 6066 §3), the negotiated version (`tls.version`, with
+// the supported_versions extension of RFC 8446 §4.2.1), the server certificate's subject
+// and issuer (`tls.cert_subject`, `tls.cert_issuer`), and heartbeat records (RFC 6520)
+// with their claimed payload length, which is how Heartbleed shows (claimed > actual).
+// Records and handshake messages are reassembled across any split, within fixed bounds;
+// after ChangeCipherSpec a direction is encrypted and only record headers are followed.
+import type { AppLayerCounters } from './appLayerCounters';
+import { parseX509Names } from './x509Name';
+
+const CT_CCS = 20;
+const CT_ALERT = 21;
+const CT_HANDSHAKE = 22;
+const CT_APPDATA = 23;
+const CT_HEARTBEAT = 24;
+
+const HS_CLIENT_HELLO = 1;
+const HS_SERVER_HELLO = 2;
+const HS_CERTIFICATE = 11;
+
+const MAX_RECORD = 16384 + 2048;
+const MAX_HANDSHAKE = 256 * 1024;
+const MAX_HEARTBEATS = 64;
+
+export interface TlsHeartbeat {
+  toServer: boolean;
+  /** 1 request, 2 response; 0 when encrypted (after ChangeCipherSpec). */
+  type: number;
+  /** Bytes in the record. */
+  recordLength: number;
+  /** payload_length the message claims (meaningless when encrypted). */
+  payloadLength: number;
+}
+
+/** Suricata's names for TLS versions (EVE `tls.version`). */
+export function tlsVersionName(v: number): string {
+  switch (v) {
+    case 0x0200: return 'SSLv2';
+    case 0x0300: return 'SSLv3';
+    case 0x0301: return 'TLSv1';
+    case 0x0302: return 'TLS 1.1';
+    case 0x0303: return 'TLS 1.2';
+    case 0x0304: return 'TLS 1.3';
+    default: return v ? `0x${v.toString(16).padStart(4, '0')}` : 'UNDETERMINED';
+  }
+}
+
+class TlsDirection {
+  hdr = new Uint8Array(5);
+  hdrLen = 0;
+  rec = new Uint8Array(MAX_RECORD);
+  recLen = 0;
+  recNeed = 0;
+  recType = 0;
+  hs = new Uint8Array(0);
+  hsLen = 0;
+  encrypted = false;
+  failed = false;
+}
+
+export class TlsParser {
+  /** ClientHello SNI as sent, or null. */
+  sni: Uint8Array | null = null;
+  /** ClientHello legacy_version. */
+  clientVersion = 0;
+  /** Version chosen by the server (supported_versions if present), 0 until ServerHello. */
+  version = 0;
+  certSubject: string | null = null;
+  certIssuer: string | null = null;
+  /** DER of each certificate the server sent (chain order), bounded by the handshake limit. */
+  certificates: Uint8Array[] = [];
+  heartbeats: TlsHeartbeat[] = [];
+  clientHelloSeen = false;
+  serverHelloSeen = false;
+  private readonly ts = new TlsDirection();
+  private readonly tc = new TlsDirection();
+
+  constructor(private readonly counters: AppLayerCounters) {}
+
+  feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): void {
+    const d = toServer ? this.ts : this.tc;
+    let p = start;
+    while (p < end && !d.failed) {
+      if (d.hdrLen < 5) {
+        const n = Math.min(5 - d.hdrLen, end - p);
+        d.hdr.set(data.subarray(p, p + n), d.hdrLen);
+        d.hdrLen += n;
+        p += n;
+        if (d.hdrLen < 5) return;
+        d.recType = d.hdr[0]!;
+        d.recNeed = (d.hdr[3]! << 8) | d.hdr[4]!;
+        d.recLen = 0;
+        if (d.recType < CT_CCS || d.recType > CT_HEARTBEAT || d.hdr[1] !== 3 || d.recNeed > MAX_RECORD) {
+          this.counters.tlsMalformed++;
+          d.failed = true;
+          return;
+        }
+      }
+      const n = Math.min(d.recNeed - d.recLen, end - p);
+      d.rec.set(data.subarray(p, p + n), d.recLen);
+      d.recLen += n;
+      p += n;
+      if (d.recLen === d.recNeed) {
+        this.counters.tlsRecords++;
+        this.onRecord(toServer, d, d.rec.subarray(0, d.recLen));
+        d.hdrLen = 0;
+      }
+    }
+  }
+
+  private onRecord(toServer: boolean, d: TlsDirection, body: Uint8Array): void {
+    switch (d.recType) {
+      case CT_CCS:
+        d.encrypted = true;
+        return;
+      case CT_HANDSHAKE:
+        if (!d.encrypted) this.handshakeBytes(toServer, d, body);
+        return;
+      case CT_HEARTBEAT:
+        this.counters.tlsHeartbeats++;
+        if (this.heartbeats.length < MAX_HEARTBEATS) {
+          this.heartbeats.push({
+            toServer,
+            type: d.encrypted || body.length < 3 ? 0 : body[0]!,
+            recordLength: body.length,
+            payloadLength: body.length >= 3 ? (body[1]! << 8) | body[2]! : 0,
+          });
+        }
+        return;
+      case CT_ALERT:
+      case CT_APPDATA:
+      default:
+        return;
+    }
+  }
+
+  private handshakeBytes(toServer: boolean, d: TlsDirection, body: Uint8Array): void {
+    if (d.hsLen + body.length > MAX_HANDSHAKE) {
+      this.counters.tlsMalformed++;
+      d.encrypted = true; // stop handshake parsing; record framing continues
+      return;
+    }
+    if (d.hs.length < d.hsLen + body.length) {
+      const nb = new Uint8Array(Math.max(d.hsLen + body.length, d.hs.length * 2, 4096));
+      nb.set(d.hs.subarray(0, d.hsLen));
+      d.hs = nb;
+    }
+    d.hs.set(body, d.hsLen);
+    d.hsLen += body.length;
+    let off = 0;
+    while (d.hsLen - off >= 4) {
+      const type = d.hs[off]!;
+      const len = (d.hs[off + 1]! << 16) | (d.hs[off + 2]! << 8) | d.hs[off + 3]!;
+      if (len > MAX_HANDSHAKE) {
+        this.counters.tlsMalformed++;
+        d.encrypted = true;
+        d.hsLen = 0;
+        return;
+      }
+      if (d.hsLen - off < 4 + len) break;
+      this.onHandshake(toServer, type, d.hs.subarray(off + 4, off + 4 + len));
+      off += 4 + len;
+    }
+    d.hs.copyWithin(0, off, d.hsLen);
+    d.hsLen -= off;
+  }
+
+  private onHandshake(toServer: boolean, type: number, m: Uint8Array): void {
+    try {
+      if (toServer && type === HS_CLIENT_HELLO) this.clientHello(m);
+      else if (!toServer && type === HS_SERVER_HELLO) this.serverHello(m);
+      else if (!toServer && type === HS_CERTIFICATE) this.certificate(m);
+    } catch {
+      // A truncated field inside a message: counted, the connection goes on.
+      this.counters.tlsMalformed++;
+    }
+  }
+
+  private static u16(m: Uint8Array, o: number): number {
+    if (o + 2 > m.length) throw new RangeError('short');
+    return (m[o]! << 8) | m[o + 1]!;
+  }
+
+  private clientHello(m: Uint8Array): void {
+    const u16 = TlsParser.u16;
+    this.clientHelloSeen = true;
+    this.clientVersion = u16(m, 0);
+    let o = 2 + 32;
+    if (o >= m.length) throw new RangeError('short');
+    o += 1 + m[o]!; // session id
+    o += 2 + u16(m, o); // cipher suites
+    if (o >= m.length) throw new RangeError('short');
+    o += 1 + m[o]!; // compression methods
+    if (o + 2 > m.length) return; // no extensions
+    const extEnd = Math.min(m.length, o + 2 + u16(m, o));
+    o += 2;
+    while (o + 4 <= extEnd) {
+      const et = u16(m, o);
+      const el = u16(m, o + 2);
+      const es = o + 4;
+      if (es + el > extEnd) throw new RangeError('short');
+      if (et === 0) {
+        // server_name: list length, then (type, length, name)*; host_name is type 0.
+        let p = es + 2;
+        while (p + 3 <= es + el) {
+          const nt = m[p]!;
+          const nl = u16(m, p + 1);
+          if (p + 3 + nl > es + el) throw new RangeError('short');
+          if (nt === 0 && this.sni === null) this.sni = m.slice(p + 3, p + 3 + nl);
+          p += 3 + nl;
+        }
+      }
+      o = es + el;
+    }
+  }
+
+  private serverHello(m: Uint8Array): void {
+    const u16 = TlsParser.u16;
+    this.serverHelloSeen = true;
+    this.version = u16(m, 0);
+    let o = 2 + 32;
+    if (o >= m.length) throw new RangeError('short');
+    o += 1 + m[o]!;
+    o += 2 + 1; // cipher suite, compression method
+    if (o + 2 > m.length) return;
+    const extEnd = Math.min(m.length, o + 2 + u16(m, o));
+    o += 2;
+    while (o + 4 <= extEnd) {
+      const et = u16(m, o);
+      const el = u16(m, o + 2);
+      if (et === 43 && el === 2) this.version = u16(m, o + 4); // supported_versions
+      o += 4 + el;
+    }
+  }
+
+  private certificate(m: Uint8Array): void {
+    if (m.length < 3) throw new RangeError('short');
+    const total = (m[0]! << 16) | (m[1]! << 8) | m[2]!;
+    let o = 3;
+    const end = Math.min(m.length, 3 + total);
+    while (o + 3 <= end) {
+      const cl = (m[o]! << 16) | (m[o + 1]! << 8) | m[o + 2]!;
+      if (o + 3 + cl > end) throw new RangeError('short');
+      this.certificates.push(m.slice(o + 3, o + 3 + cl));
+      o += 3 + cl;
+    }
+    const first = this.certificates[0];
+    if (first && this.certSubject === null) {
+      const names = parseX509Names(first);
+      if (names) {
+        this.certSubject = names.subject;
+        this.certIssuer = names.issuer;
+      } else {
+        this.counters.tlsMalformed++;
+      }
+    }
+  }
+}

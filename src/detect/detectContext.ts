@@ -1,0 +1,74 @@
+// The contract between the detection engine and the stages before it (decode, flow, stream,
+// app layer). The engine reads everything it needs for one packet through a DetectContext;
+// it imports nothing from src/flow, src/stream or src/applayer, so those stages stay free to
+// change shape as long as they can fill this in.
+//
+// The integrator keeps ONE object implementing DetectContext per worker and refills its
+// fields for each packet (no allocation per packet). Everything here is read-only for the
+// engine except `flowState`, which the engine itself created (DetectEngine.newFlowState)
+// and mutates (flowbits, pass/drop marks, per-transaction dedup).
+
+import type { Packet } from '../decode/packet';
+import type { FlowDetectState } from './flowDetectState';
+
+/** Flow states as Suricata's flow keyword sees them. */
+export const FlowState = {
+  /** No flow tracked for this packet (or the flow stage is off): `flow:established` never matches. */
+  NONE: 0,
+  /** Flow exists, handshake not complete (TCP) / only one side seen (UDP). */
+  NEW: 1,
+  /** TCP 3-way handshake completed (Suricata: ESTABLISHED or later, until closed); UDP: both sides seen. */
+  ESTABLISHED: 2,
+  /** TCP FIN/RST seen: Suricata still counts these as established for the flow keyword until CLOSED. */
+  CLOSED: 3,
+} as const;
+
+export interface DetectContext {
+  /** The decoded packet (src/decode/packet.ts). */
+  packet: Packet;
+
+  /** FlowState.*; FlowState.NONE when the packet has no flow. */
+  flowState: number;
+  /**
+   * True when this packet goes from the flow's initiator (client) to the responder (server):
+   * Suricata's to_server. Ignored when flowState is NONE.
+   */
+  toServer: boolean;
+  /** Stable id of the flow (EVE flow_id); 0 when none. */
+  flowId: number;
+  /**
+   * Per-flow detection state created by DetectEngine.newFlowState() when the flow was made,
+   * stored on the flow by the flow stage, or null without a flow. Holds flowbits, the
+   * pass/drop marks and which signatures already alerted on which transaction.
+   */
+  flowDetect: FlowDetectState | null;
+
+  /**
+   * Reassembled stream bytes of THIS direction that have not been inspected before (TCP only),
+   * or null when there is none (no reassembly, UDP, or nothing new). Rules with content on the
+   * payload inspect both the packet payload and this (Suricata); `flow:only_stream` only this,
+   * `flow:no_stream` / `tcp-pkt` only the packet.
+   */
+  stream: Uint8Array | null;
+
+  /**
+   * App-layer protocol detected on the flow: 'http', 'dns', 'tls', 'ssh', ... ; '' while
+   * unknown, 'failed' when detection gave up. Use interned string literals (cheap compare).
+   */
+  appProto: string;
+  /**
+   * Id of the app-layer transaction the buffers below belong to (HTTP request/response pair,
+   * DNS query, the TLS/SSH handshake), or -1 when the app layer offers no transaction on this
+   * packet. App-layer signatures alert at most once per (flow, transaction), as in Suricata.
+   */
+  txId: number;
+  /**
+   * App-layer buffer `bufferId` (BufferId.*) of the current transaction, or null when absent.
+   * Multi-value buffers (BufferInfo.multi: dns.query, file.data) are read with index 0, 1, ...
+   * until null; single-value buffers only use index 0. Return views, not copies; the engine
+   * never writes to them and does not keep them after inspect() returns.
+   * HTTP buffers follow Suricata's normalisation (http.uri normalised, http.header without the
+   * request/status line, "Name: value\r\n" per header, etc.; see docs/rules.md).
+   */
+  getBuffer(bufferId: number, index: number): Uint8Array | null;
+}

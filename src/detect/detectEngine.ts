@@ -1,0 +1,332 @@
+// The detection engine: compiled from loaded signatures, inspects one packet at a time.
+//
+// Compile (cold): order signatures like Suricata (action-order, then flowbits setters
+// before readers, then priority), group them by IP protocol, and build one Aho-Corasick
+// automaton per (group, buffer) over the signatures' fast patterns.
+// Inspect (hot): one prefilter pass per buffer collects candidate signatures (plus the
+// group's signatures without a fast pattern), candidates are evaluated in signature order,
+// and the result (alerts + verdict) is written into one reused DetectResult.
+//
+// Suricata semantics kept: `pass` ends inspection of the flow and discards lower-ranked
+// alerts; `drop` (IPS mode) drops the packet and the rest of its flow; `reject*` drop too
+// and ask the live path to answer; thresholds suppress alerts, not drops;
+// detection_filter makes the rule not match; noalert rules act silently; one alert per
+// signature per packet; at most packetAlertMax alerts per packet (highest-ranked kept);
+// app-layer signatures alert once per transaction.
+
+import type { Packet } from '../decode/packet';
+import { BufferId } from './buffers';
+import type { DetectContext } from './detectContext';
+import type { DetectConfig } from './detectConfig';
+import { FlowDetectState } from './flowDetectState';
+import { AhoCorasick } from './ahoCorasick';
+import { inspectBuffer } from './contentInspection';
+import { ThresholdTracker } from './thresholdTracker';
+import type { RuleSet } from './ruleLoader';
+import { Action, InspectState, type BufferList, type Signature } from './signature';
+
+export const Verdict = {
+  /** Let the packet through. */
+  ACCEPT: 0,
+  /** Drop this packet (IPS). */
+  DROP_PACKET: 1,
+  /** Drop this packet and every later packet of its flow (IPS; flowDetect.dropped is set). */
+  DROP_FLOW: 2,
+  /** Accept, and stop inspecting this flow (a pass rule matched; bypass candidate). */
+  PASS_FLOW: 3,
+} as const;
+
+export interface AlertRecord {
+  sid: number;
+  gid: number;
+  rev: number;
+  msg: string;
+  classtype: string;
+  /** Classification description (EVE alert.category). */
+  category: string;
+  /** Priority 1 (highest) .. 255: EVE alert.severity. */
+  priority: number;
+  /** EVE alert.action: 'blocked' when the packet is dropped/rejected, else 'allowed'. */
+  action: 'allowed' | 'blocked';
+  /** The rule's action keyword: alert, drop, reject, rejectsrc, rejectdst, rejectboth. */
+  ruleAction: string;
+  signature: Signature | null;
+}
+
+/** Reused per engine: valid until the next inspect() call. */
+export class DetectResult {
+  alertCount = 0;
+  readonly alerts: AlertRecord[];
+  verdict: number = Verdict.ACCEPT;
+  /** RejectKind.* when a reject rule matched (live path sends RST / ICMP unreachable). */
+  rejectKind = 0;
+  /** Alerts not emitted: over packetAlertMax, or thresholded. */
+  suppressed = 0;
+  constructor(max: number) {
+    this.alerts = [];
+    for (let i = 0; i < max; i++) {
+      this.alerts.push({ sid: 0, gid: 0, rev: 0, msg: '', classtype: '', category: '', priority: 0, action: 'allowed', ruleAction: '', signature: null });
+    }
+  }
+}
+
+const GROUP_TCP = 0, GROUP_UDP = 1, GROUP_ICMP = 2, GROUP_ICMPV6 = 3, GROUP_OTHER = 4;
+function groupOf(ipProto: number): number {
+  return ipProto === 6 ? GROUP_TCP : ipProto === 17 ? GROUP_UDP : ipProto === 1 ? GROUP_ICMP : ipProto === 58 ? GROUP_ICMPV6 : GROUP_OTHER;
+}
+const GROUP_PROTOS = [6, 17, 1, 58, -1];
+
+interface Prefilter {
+  bufferId: number;
+  ac: AhoCorasick;
+  /** pattern id → signature nums: sigStart/sigCount into sigIds. */
+  sigStart: Int32Array;
+  sigCount: Int32Array;
+  sigIds: Int32Array;
+}
+
+interface Group {
+  /** Signature nums evaluated on every packet of the group (no fast pattern). */
+  always: Int32Array;
+  prefilters: Prefilter[];
+  payloadPrefilter: Prefilter | null;
+}
+
+export interface EngineStats {
+  signatures: number;
+  withFastPattern: number;
+  patterns: number;
+  compileMs: number;
+}
+
+function actionRank(sig: Signature, order: string[]): number {
+  const name = sig.action === Action.PASS ? 'pass' : sig.action === Action.DROP ? 'drop' : sig.action === Action.REJECT ? 'reject' : 'alert';
+  const i = order.indexOf(name);
+  return i < 0 ? order.length : i;
+}
+
+export class DetectEngine {
+  readonly signatures: Signature[];
+  readonly stats: EngineStats;
+  private readonly groups: Group[];
+  private readonly config: DetectConfig;
+  private readonly flowbitCount: number;
+  private readonly result: DetectResult;
+  private readonly st = new InspectState();
+  private readonly mark: Uint32Array;
+  private stamp = 0;
+  private readonly cand: Int32Array;
+  private candCount = 0;
+  private readonly thresholds = new ThresholdTracker();
+  private curPrefilter: Prefilter | null = null;
+  /** Signatures with app-layer buffers (alert once per transaction). */
+  private readonly appSig: Uint8Array;
+
+  private constructor(sigs: Signature[], config: DetectConfig, flowbitCount: number, t0: number) {
+    this.config = config;
+    this.flowbitCount = flowbitCount;
+    // Suricata's ordering (detect-engine-sigorder.c): action, flowbits, priority; stable.
+    const ordered = sigs.map((s, i) => ({ s, i })).sort((a, b) =>
+      actionRank(a.s, config.actionOrder) - actionRank(b.s, config.actionOrder) ||
+      b.s.flowbitsOrder - a.s.flowbitsOrder ||
+      a.s.priority - b.s.priority ||
+      a.i - b.i).map((x) => x.s);
+    ordered.forEach((s, i) => { s.num = i; });
+    this.signatures = ordered;
+    this.mark = new Uint32Array(ordered.length);
+    this.cand = new Int32Array(ordered.length);
+    this.appSig = new Uint8Array(ordered.length);
+    for (const s of ordered) if (s.appTx) this.appSig[s.num] = 1;
+    this.result = new DetectResult(config.packetAlertMax);
+
+    let patterns = 0;
+    this.groups = GROUP_PROTOS.map((proto) => {
+      const members = ordered.filter((s) => s.ipProtos.length === 0 || s.ipProtos.includes(proto));
+      const always: number[] = [];
+      const byBuffer = new Map<number, Map<string, { bytes: Uint8Array; sigs: number[] }>>();
+      for (const s of members) {
+        const fp = s.fastPattern;
+        if (!fp) { always.push(s.num); continue; }
+        let m = byBuffer.get(fp.bufferId);
+        if (!m) { m = new Map(); byBuffer.set(fp.bufferId, m); }
+        const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
+        let e = m.get(key);
+        if (!e) { e = { bytes: fp.bytes, sigs: [] }; m.set(key, e); }
+        e.sigs.push(s.num);
+      }
+      const prefilters: Prefilter[] = [];
+      for (const [bufferId, m] of byBuffer) {
+        const entries = [...m.values()];
+        patterns += entries.length;
+        const sigCount = new Int32Array(entries.length);
+        const sigStart = new Int32Array(entries.length);
+        let total = 0;
+        entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
+        const sigIds = new Int32Array(total);
+        entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
+        prefilters.push({ bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds });
+      }
+      return {
+        always: Int32Array.from(always),
+        prefilters: prefilters.filter((p) => p.bufferId !== BufferId.PAYLOAD),
+        payloadPrefilter: prefilters.find((p) => p.bufferId === BufferId.PAYLOAD) ?? null,
+      };
+    });
+    this.stats = {
+      signatures: ordered.length,
+      withFastPattern: ordered.filter((s) => s.fastPattern).length,
+      patterns,
+      compileMs: Date.now() - t0,
+    };
+  }
+
+  static compile(rules: RuleSet | Signature[], config: DetectConfig): DetectEngine {
+    const t0 = Date.now();
+    const sigs = Array.isArray(rules) ? rules : rules.signatures;
+    const fb = Array.isArray(rules) ? 64 : Math.max(1, rules.flowbits.slots.size);
+    return new DetectEngine(sigs, config, fb, t0);
+  }
+
+  /** A fresh per-flow state sized for this rule set (store it on the flow). */
+  newFlowState(): FlowDetectState {
+    return new FlowDetectState(this.flowbitCount);
+  }
+
+  /** Prefilter sink: called by AhoCorasick.scan for each pattern hit. */
+  hit(patternId: number): void {
+    const pf = this.curPrefilter!;
+    const start = pf.sigStart[patternId]!, n = pf.sigCount[patternId]!;
+    for (let k = 0; k < n; k++) {
+      const num = pf.sigIds[start + k]!;
+      if (this.mark[num] !== this.stamp) { this.mark[num] = this.stamp; this.cand[this.candCount++] = num; }
+    }
+  }
+
+  private scan(pf: Prefilter, buf: Uint8Array): void {
+    if (buf.length === 0) return;
+    this.curPrefilter = pf;
+    pf.ac.scan(buf, this);
+  }
+
+  inspect(ctx: DetectContext): DetectResult {
+    const r = this.result;
+    r.alertCount = 0;
+    r.verdict = Verdict.ACCEPT;
+    r.rejectKind = 0;
+    r.suppressed = 0;
+    const p = ctx.packet;
+    const fd = ctx.flowDetect;
+    if (fd !== null) {
+      if (fd.dropped) { r.verdict = Verdict.DROP_FLOW; return r; }
+      if (fd.passed) { r.verdict = Verdict.PASS_FLOW; return r; }
+    }
+    if (p.ipVersion === 0) return r;
+    const g = this.groups[groupOf(p.ipProto)]!;
+
+    // Candidates: always-evaluated signatures plus prefilter hits.
+    if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
+    this.candCount = 0;
+    const always = g.always;
+    for (let i = 0; i < always.length; i++) { const n = always[i]!; this.mark[n] = this.stamp; this.cand[this.candCount++] = n; }
+    if (g.payloadPrefilter !== null) {
+      if (p.payloadLength > 0) this.scan(g.payloadPrefilter, p.payload());
+      if (ctx.stream !== null) this.scan(g.payloadPrefilter, ctx.stream);
+    }
+    if (ctx.appProto !== '' && g.prefilters.length > 0) {
+      for (let i = 0; i < g.prefilters.length; i++) {
+        const pf = g.prefilters[i]!;
+        for (let k = 0; ; k++) {
+          const b = ctx.getBuffer(pf.bufferId, k);
+          if (b === null) break;
+          this.scan(pf, b);
+        }
+      }
+    }
+    const cand = this.cand.subarray(0, this.candCount);
+    cand.sort();
+    this.st.now = p.tsSec;
+
+    for (let i = 0; i < cand.length; i++) {
+      const sig = this.signatures[cand[i]!]!;
+      if (!this.matchSignature(sig, ctx, p)) continue;
+      const appTx = this.appSig[sig.num] === 1 && ctx.txId >= 0 && fd !== null;
+      if (appTx) {
+        if (fd.txMatched === null) fd.txMatched = new Map();
+        else if (fd.txMatched.get(sig.num) === ctx.txId) continue;
+        fd.txMatched.set(sig.num, ctx.txId);
+      }
+      for (let k = 0; k < sig.postMatches.length; k++) sig.postMatches[k]!.apply(ctx);
+      if (sig.detectionFilter !== null && !this.thresholds.allow(sig, sig.detectionFilter, p)) continue;
+
+      if (sig.action === Action.PASS) {
+        if (fd !== null) fd.passed = true;
+        r.verdict = Verdict.PASS_FLOW;
+        break;
+      }
+      let blocked = false;
+      if (sig.action === Action.DROP || sig.action === Action.REJECT) {
+        if (this.config.ipsMode) {
+          blocked = true;
+          r.verdict = fd !== null ? Verdict.DROP_FLOW : Verdict.DROP_PACKET;
+          if (fd !== null) fd.dropped = true;
+        }
+        if (sig.action === Action.REJECT) { blocked = true; r.rejectKind = sig.rejectKind; }
+      }
+      if (sig.noalert) continue;
+      if (sig.threshold !== null && !this.thresholds.allow(sig, sig.threshold, p)) { r.suppressed++; continue; }
+      if (r.alertCount >= r.alerts.length) { r.suppressed++; continue; }
+      const a = r.alerts[r.alertCount++]!;
+      a.sid = sig.sid; a.gid = sig.gid; a.rev = sig.rev; a.msg = sig.msg; a.classtype = sig.classtype;
+      a.category = sig.category; a.priority = sig.priority; a.action = blocked ? 'blocked' : 'allowed';
+      a.ruleAction = sig.actionName; a.signature = sig;
+    }
+    return r;
+  }
+
+  private matchHeader(sig: Signature, p: Packet): boolean {
+    const protos = sig.ipProtos;
+    if (protos.length > 0) {
+      let ok = false;
+      for (let i = 0; i < protos.length; i++) if (protos[i] === p.ipProto) { ok = true; break; }
+      if (!ok) return false;
+    }
+    const hasPorts = (p.ipProto === 6 || p.ipProto === 17 || p.ipProto === 132) && p.l4Offset >= 0;
+    if (!hasPorts && (!sig.sport.any || !sig.dport.any)) return false;
+    if (sig.src.match(p.src) && sig.dst.match(p.dst) &&
+      (!hasPorts || (sig.sport.match(p.srcPort) && sig.dport.match(p.dstPort)))) return true;
+    if (!sig.bidirectional) return false;
+    return sig.src.match(p.dst) && sig.dst.match(p.src) &&
+      (!hasPorts || (sig.sport.match(p.dstPort) && sig.dport.match(p.srcPort)));
+  }
+
+  private matchSignature(sig: Signature, ctx: DetectContext, p: Packet): boolean {
+    if (sig.alproto !== '' && ctx.appProto !== sig.alproto) return false;
+    if (!this.matchHeader(sig, p)) return false;
+    const pm = sig.packetMatches;
+    for (let i = 0; i < pm.length; i++) if (!pm[i]!.match(ctx)) return false;
+    const lists = sig.buffers;
+    for (let i = 0; i < lists.length; i++) if (!this.matchList(sig, lists[i]!, ctx, p)) return false;
+    return true;
+  }
+
+  private matchList(sig: Signature, list: BufferList, ctx: DetectContext, p: Packet): boolean {
+    const st = this.st;
+    if (list.bufferId === BufferId.PAYLOAD) {
+      if (!sig.onlyStream && p.payloadLength > 0 && this.inspect1(list, p.payload(), st)) return true;
+      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) return true;
+      return false;
+    }
+    for (let k = 0; ; k++) {
+      const b = ctx.getBuffer(list.bufferId, k);
+      if (b === null) return false;
+      if (this.inspect1(list, b, st)) return true;
+    }
+  }
+
+  private inspect1(list: BufferList, buf: Uint8Array, st: InspectState): boolean {
+    let b = buf;
+    const t = list.transforms;
+    for (let i = 0; i < t.length; i++) b = t[i]!.apply(b);
+    return inspectBuffer(list.items, b, st);
+  }
+}

@@ -1,0 +1,27 @@
+// The stream tracker's per-flow state (kept in Flow.streamState): one reassembler per
+// direction plus handshake bookkeeping.
+import { ReassemblyLimits, TcpReassembler } from './tcpReassembler';
+import { StreamMemory } from './streamMemory';
+
+export class TcpSession {
+  /** Bytes client → server. */
+  readonly client: TcpReassembler;
+  /** Bytes server → client. */
+  readonly server: TcpReassembler;
+  /** Picked up without seeing the SYN (stream.midstream). */
+  midstream = false;
+  /** Split handshake: the server answered the SYN with a SYN of its own (4-way). */
+  fourWay = false;
+  /** Both SYNs carried a window scale option, so later windows are scaled (RFC 7323 §2.2). */
+  scaled = false;
+
+  constructor(limits: ReassemblyLimits, memory: StreamMemory) {
+    this.client = new TcpReassembler(limits, memory);
+    this.server = new TcpReassembler(limits, memory);
+  }
+
+  free(): void {
+    this.client.free();
+    this.server.free();
+  }
+}
