@@ -22,7 +22,10 @@ export interface HttpEve {
 
 const s = (b: Uint8Array | null): string | undefined => (b === null ? undefined : latin1Text(b));
 
-/** The EVE `http` object of a transaction. `url` is the raw request-target, as Suricata logs it. */
+/**
+ * The EVE `http` object of a transaction. `url` is the raw request-target, as Suricata logs
+ * it; `length` is the response body bytes seen so far (dechunked, before inflating).
+ */
 export function httpEve(tx: HttpTransaction): HttpEve {
   const out: HttpEve = { length: tx.responseBody ? tx.responseBody.received : 0 };
   const set = <K extends keyof HttpEve>(k: K, v: HttpEve[K] | undefined): void => {
@@ -31,7 +34,9 @@ export function httpEve(tx: HttpTransaction): HttpEve {
   set('hostname', s(tx.host));
   set('url', s(tx.uriRaw));
   set('http_user_agent', s(tx.requestHeader('user-agent')));
-  set('http_content_type', s(tx.responseHeader('content-type')));
+  // Suricata logs the media type only: the value up to the first ';'.
+  const ct = tx.responseHeader('content-type');
+  set('http_content_type', s(ct === null ? null : ct.indexOf(0x3b) >= 0 ? ct.subarray(0, ct.indexOf(0x3b)) : ct));
   set('http_refer', s(tx.requestHeader('referer')));
   set('http_method', s(tx.method));
   set('protocol', s(tx.protocol));

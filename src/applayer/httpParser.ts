@@ -69,10 +69,10 @@ const MAX_CONNECT_HELD = 65536;
 
 class Direction {
   state = S_LINE;
-  line = allocBytes(256);
+  line = new Uint8Array(256);
   lineLen = 0;
   /** The header block so far, as received (line ends included), for http.header.raw. */
-  hdr = allocBytes(1024);
+  hdr = new Uint8Array(1024);
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
@@ -92,6 +92,12 @@ function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8
   if (v === null || v.buffer !== old.buffer) return v;
   const o = v.byteOffset - old.byteOffset;
   return block.subarray(o, o + v.length);
+}
+
+function looksLikeStatusLine(line: Uint8Array): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line[i]!)) i++;
+  return line.length - i >= 4 && asciiEq(line.subarray(i, i + 4), 'http');
 }
 
 function isSpace(c: number): boolean {
@@ -250,7 +256,7 @@ export class HttpParser {
       return false;
     }
     if (d.lineLen + n > d.line.length) {
-      const nb = allocBytes(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
+      const nb = new Uint8Array(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
       nb.set(d.line.subarray(0, d.lineLen));
       d.line = nb;
     }
@@ -267,6 +273,10 @@ export class HttpParser {
     switch (d.state) {
       case S_LINE:
         if (line.length === 0) return; // empty lines before a request/status line
+        if (!toServer && !looksLikeStatusLine(line)) {
+          this.responseWithoutStatusLine(d, lineWithEol);
+          return;
+        }
         if (!this.appendHdr(d, lineWithEol)) return;
         if (toServer) this.requestLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
         else this.statusLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
@@ -370,7 +380,21 @@ export class HttpParser {
     d.state = S_HEADERS;
   }
 
-  private statusLine(d: Direction, line: Uint8Array): void {
+  // libhtp (htp_treat_response_line_as_body): a server line that does not start with
+  // "HTTP" is an HTTP/0.9-style response: everything up to the close is its body.
+  private responseWithoutStatusLine(d: Direction, lineWithEol: Uint8Array): void {
+    const tx = this.responseTransaction();
+    d.tx = tx;
+    tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
+    this.counters.httpInvalidResponseLine++;
+    tx.responseProgress = HttpProgress.BODY;
+    tx.responseBody = new HttpBody(parseContentEncoding(null), this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
+    tx.responseBody.append(lineWithEol, 0, lineWithEol.length);
+    tx.invalidate();
+    d.state = S_BODY_CLOSE;
+  }
+
+  private responseTransaction(): HttpTransaction {
     let tx = this.transaction(this.nextResponseTxId);
     if (!tx || tx.responseProgress >= HttpProgress.COMPLETE) {
       // A response nobody asked for (or we lost the request): libhtp creates a transaction.
@@ -378,6 +402,11 @@ export class HttpParser {
       tx.anomalies |= HttpAnomaly.RESPONSE_WITHOUT_REQUEST;
       this.nextResponseTxId = tx.id;
     }
+    return tx;
+  }
+
+  private statusLine(d: Direction, line: Uint8Array): void {
+    const tx = this.responseTransaction();
     d.tx = tx;
     const sl = line;
     tx.responseLine = sl;
@@ -436,7 +465,7 @@ export class HttpParser {
       return false;
     }
     if (off + bytes.length > d.hdr.length) {
-      const nb = allocBytes(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
+      const nb = new Uint8Array(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
       nb.set(d.hdr.subarray(0, off));
       d.hdr = nb;
     }

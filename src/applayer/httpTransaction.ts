@@ -198,6 +198,15 @@ export class HttpTransaction {
   }
 
   /**
+   * `http.request_header` / `http.response_header` (Suricata 7 multi-buffers): one
+   * "Name: value" per header table entry, no line end. Empty before the headers are done.
+   */
+  headerLines(toServer: boolean): Uint8Array[] {
+    if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return [];
+    return (toServer ? this.requestHeaders : this.responseHeaders).map((h) => concat([h.name, COLON_SP, h.value]));
+  }
+
+  /**
    * A Suricata HTTP sticky buffer by name (`http.uri`, `http_uri`, `http.header`, ...,
    * `file.data`), for the given direction. Null when the transaction has no such buffer
    * (yet). Request-only buffers return null for toServer=false and vice versa.

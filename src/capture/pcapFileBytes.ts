@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import { LateralError } from '../errors';
 
-const CHUNK = 1 << 20;
+// Read size; the window grows beyond it only for a record larger than this.
+const CHUNK = 256 * 1024;
 
 export class PcapFileBytes {
   readonly path: string;

@@ -332,10 +332,10 @@ export class StreamTracker {
 
   private fill(r: StreamResult, snd: TcpReassembler): void {
     r.buffer = snd.rawBuffer;
-    r.start = 0;
-    r.end = snd.retainedLength;
+    r.start = snd.windowIndex;
+    r.end = snd.windowEnd;
     r.newLength = snd.newLength;
-    r.streamOffset = snd.retainedOffset;
+    r.streamOffset = snd.windowStart;
     r.pastDepth = snd.pastDepth;
     if (snd.gapPending) {
       r.gap = true;

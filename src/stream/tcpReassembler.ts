@@ -113,16 +113,9 @@ export class TcpReassembler {
     return this.queuedBytes;
   }
 
-  /** Drop what the last packet no longer needs: keep `lookbehind` bytes before the new data. */
+  /** Mark where this packet's new data begins. */
   beginPacket(): void {
     this.packetStart = this.nextAbs;
-    const keepFrom = this.nextAbs - this.limits.lookbehind;
-    if (keepFrom > this.bufStart) {
-      const drop = Math.min(keepFrom - this.bufStart, this.bufLen);
-      this.buf.copyWithin(0, drop, this.bufLen);
-      this.bufLen -= drop;
-      this.bufStart += drop;
-    }
   }
 
   /** Bytes made contiguous since beginPacket(). */
@@ -130,23 +123,28 @@ export class TcpReassembler {
     return this.nextAbs - this.packetStart;
   }
 
-  /** The retained reassembled bytes (lookbehind + new), a view valid until the next change. */
-  retained(): Uint8Array {
-    return this.buf.subarray(0, this.bufLen);
+  /** Stream offset where the inspection window of this packet starts: `lookbehind` bytes
+   *  before its new data, or the oldest byte still held. */
+  get windowStart(): number {
+    return Math.max(this.bufStart, this.packetStart - this.limits.lookbehind);
   }
 
-  /** The buffer behind retained() (no view allocated): bytes [0, retainedLength) are valid. */
+  /** The inspection window (lookbehind + new data), as a view (allocates; cold paths). */
+  retained(): Uint8Array {
+    return this.buf.subarray(this.windowStart - this.bufStart, this.bufLen);
+  }
+
+  /** The buffer behind the window; valid bytes are [windowIndex, windowEnd). No allocation. */
   get rawBuffer(): Uint8Array {
     return this.buf;
   }
 
-  get retainedLength(): number {
-    return this.bufLen;
+  get windowIndex(): number {
+    return this.windowStart - this.bufStart;
   }
 
-  /** Stream offset of retained()[0]. */
-  get retainedOffset(): number {
-    return this.bufStart;
+  get windowEnd(): number {
+    return this.bufLen;
   }
 
   /** Add a segment's payload (bytes data[off, off+len)) at sequence number seq. */
@@ -155,6 +153,7 @@ export class TcpReassembler {
     let start = this.absOf(seq);
     let end = start + len;
     let flags = 0;
+    if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
     const depth = this.limits.depth;
     if (depth > 0 && end > depth) {
       if (start >= depth) return SegmentResult.PAST_DEPTH;
@@ -165,7 +164,6 @@ export class TcpReassembler {
       if (this.differsFromAccepted(start, data, off, end - start)) flags |= SegmentResult.OVERLAP_DIFFERENT;
       return flags | SegmentResult.RETRANSMISSION;
     }
-    if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
     if (start < this.nextAbs) {
       const overlap = this.nextAbs - start;
       if (this.differsFromAccepted(start, data, off, overlap)) flags |= SegmentResult.OVERLAP_DIFFERENT;
@@ -218,18 +216,40 @@ export class TcpReassembler {
     this.bufLen = 0;
   }
 
-  /** Append in-order bytes at nextAbs. */
+  /**
+   * Append in-order bytes at nextAbs. The buffer is compacted only when full (keeping the
+   * lookbehind before this packet's data), so bytes move rarely; it grows up to
+   * 4 × lookbehind, or more when one packet brings more than fits.
+   */
   private append(data: Uint8Array, off: number, len: number): boolean {
-    const need = this.bufLen + len;
+    let need = this.bufLen + len;
     if (need > this.buf.length) {
-      let size = Math.max(this.buf.length * 2, 2048);
-      while (size < need) size *= 2;
+      const keepFrom = Math.min(this.packetStart, this.nextAbs) - this.limits.lookbehind;
+      if (keepFrom > this.bufStart) {
+        const drop = Math.min(keepFrom - this.bufStart, this.bufLen);
+        this.buf.copyWithin(0, drop, this.bufLen);
+        this.bufLen -= drop;
+        this.bufStart += drop;
+        need -= drop;
+      }
+    }
+    if (need > this.buf.length) {
+      let size = Math.max(this.buf.length * 2, MIN_BUFFER);
+      const target = Math.max(need, 4 * this.limits.lookbehind);
+      while (size < target) size *= 2;
       if (!this.memory.reserve(size - this.buf.length)) return false;
       const grown = new Uint8Array(size);
       grown.set(this.buf.subarray(0, this.bufLen));
       this.buf = grown;
     }
-    this.buf.set(data.subarray(off, off + len), this.bufLen);
+    const buf = this.buf;
+    let at = this.bufLen;
+    if (len <= 128) {
+      // A short copy by hand avoids allocating a view per packet.
+      for (let i = off, end = off + len; i < end; i++) buf[at++] = data[i]!;
+    } else {
+      buf.set(data.subarray(off, off + len), at);
+    }
     this.bufLen += len;
     this.nextAbs += len;
     if (this.limits.depth > 0 && this.nextAbs >= this.limits.depth) this.pastDepth = true;
@@ -310,3 +330,4 @@ export class TcpReassembler {
 }
 
 const EMPTY = new Uint8Array(0);
+const MIN_BUFFER = 2048;

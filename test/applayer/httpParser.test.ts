@@ -221,6 +221,26 @@ test('CONNECT: client bytes wait for the answer; 200 tunnels, 407 resumes HTTP',
   assert.equal(no.transactions.map((t) => buf(t, 'http.uri.raw')), ['db.internal:5432', '/next']);
 });
 
+test('server line without HTTP/: HTTP/0.9-style body until close (libhtp)', () => {
+  const c = new AppLayerCounters();
+  const p = new HttpParser(c);
+  p.feed(true, B('GET / HTTP/1.1\r\n\r\n'));
+  p.feed(false, B('<html>no status line\r\nmore\r\n'));
+  const t = p.transactions[0]!;
+  assert.is(buf(t, 'http.response_body', false), '<html>no status line\r\nmore\r\n');
+  assert.is(t.statusCode, null);
+  assert.is(c.httpInvalidResponseLine, 1);
+  p.close(false);
+  assert.is(t.responseProgress, HttpProgress.COMPLETE);
+});
+
+test('http.request_header / http.response_header lines', () => {
+  const p = new HttpParser();
+  p.feed(true, B('GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\n\r\n'));
+  assert.equal(p.transactions[0]!.headerLines(true).map(S), ['Host: a', 'X-A: 1, 2']);
+  assert.equal(p.transactions[0]!.headerLines(false), []);
+});
+
 test('response without request gets its own transaction', () => {
   const p = new HttpParser();
   p.feed(false, B('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
