@@ -41,10 +41,12 @@ export const BAD_CHECKSUM_MASK =
   DecodeAnomaly.ICMP_BAD_CHECKSUM;
 
 /**
- * Like Suricata's `-k`: none = never validate, all = always, auto = validate until the
- * first 1000 packets have been seen; if then more than 1 in 10 had a bad checksum
- * (Suricata's ChecksumAutoModeCheck: count / invalid < 10), assume checksum offloading
- * on the capturing host and stop validating from then on.
+ * Like Suricata's `-k`: none = never validate, all = always, auto = validate; when the
+ * 1000th packet is seen, if more than 1 in 10 had a bad TCP checksum (Suricata's
+ * ChecksumAutoModeCheck: count / invalid < 10), assume checksum offloading on the capturing
+ * host and stop validating from then on. As in Suricata, only a bad TCP checksum has a
+ * consequence (the stream engine skips the packet, see stream/streamTracker.ts); IPv4, UDP
+ * and ICMP checksum results are recorded for keywords such as ipv4-csum and udpv4-csum.
  */
 export type ChecksumMode = 'none' | 'all' | 'auto';
 
@@ -92,7 +94,7 @@ export class DecodeContext {
   readonly mode: ChecksumMode;
   /** Whether checksums are validated right now (auto may switch this off after the sample). */
   validate: boolean;
-  /** Auto mode: packets with a checked checksum / with a bad one, within the sample. */
+  /** Auto mode: packets seen / packets with a bad TCP checksum, within the sample. */
   autoChecked = 0;
   autoInvalid = 0;
   /** True once auto mode decided the capture had offloaded checksums. */
@@ -103,11 +105,11 @@ export class DecodeContext {
     this.validate = mode !== 'none';
   }
 
-  /** Called once per decoded packet by decodePacket(). */
-  noteChecksum(checked: boolean, bad: boolean): void {
+  /** Called once per decoded packet by decodePacket(); bad = a TCP checksum was wrong. */
+  noteChecksum(bad: boolean): void {
     if (this.mode !== 'auto' || this.autoDisabled) return;
     this.autoChecked++;
-    if (checked && bad) this.autoInvalid++;
+    if (bad) this.autoInvalid++;
     if (this.autoChecked === CHECKSUM_AUTO_SAMPLE) {
       if (this.autoInvalid !== 0 && Math.floor(this.autoChecked / this.autoInvalid) < CHECKSUM_AUTO_RATIO) {
         this.autoDisabled = true;

@@ -34,7 +34,10 @@ export function decodeIpv4(p: Packet, ctx: DecodeContext, off: number): void {
     stats.truncated++;
     return;
   }
-  const total = (data[off + 2]! << 8) | data[off + 3]!;
+  let total = (data[off + 2]! << 8) | data[off + 3]!;
+  // TSO/GSO super-packets captured on the sending host can carry total length 0 (Suricata
+  // accepts them too): the captured length is the packet.
+  if (total === 0 && data.length - off > hlen) total = data.length - off;
   if (total < hlen) {
     p.anomalies |= DecodeAnomaly.IPV4_BAD_TOTAL_LENGTH;
     return;

@@ -3,14 +3,19 @@
 // case-insensitively (lowercased at build, input lowered through a table while scanning);
 // the full signature evaluation re-checks case, so this is a superset filter.
 //
-// Layout: a dense 256-entry table for the root (the hottest state) and, for all other
-// states, a sparse edge list in flat typed arrays plus failure links; outputs are merged
-// along failure links at build time, so a scan is allocation-free.
+// Layout: states are numbered in BFS order. The first DENSE_STATES states (the shallow ones,
+// where a scan spends nearly all its time) get full 256-entry DFA rows with failure
+// transitions folded in; deeper states keep a sparse edge list plus a failure link, which
+// bounds memory (ET Open: ~21k patterns, ~300k states). Outputs are merged along failure
+// links at build time, so a scan is allocation-free.
 
 import { LOWER } from './keywords/content';
 
+const DENSE_STATES = 4096;
+
 export class AhoCorasick {
-  private rootNext = new Int32Array(256);
+  private dense = new Int32Array(0);
+  private denseCount = 0;
   private edgeStart = new Int32Array(0);
   private edgeCount = new Int32Array(0);
   private edgeByte = new Uint8Array(0);
@@ -20,10 +25,11 @@ export class AhoCorasick {
   private outCount = new Int32Array(0);
   private outIds = new Int32Array(0);
   readonly patternCount: number;
+  readonly stateCount: number;
 
   constructor(patterns: Uint8Array[]) {
     this.patternCount = patterns.length;
-    // Build a trie with Maps (cold path), then flatten.
+    // Trie with Maps (cold path).
     const children: Array<Map<number, number>> = [new Map()];
     const outs: number[][] = [[]];
     patterns.forEach((p, id) => {
@@ -37,23 +43,27 @@ export class AhoCorasick {
       outs[s]!.push(id);
     });
     const N = children.length;
-    const fail = new Int32Array(N);
-    const order: number[] = [];
-    const queue: number[] = [];
-    for (const [, t] of children[0]!) { fail[t] = 0; queue.push(t); }
-    for (let qi = 0; qi < queue.length; qi++) {
-      const s = queue[qi]!;
-      order.push(s);
+    this.stateCount = N;
+    // BFS: order and failure links (old numbering).
+    const failOld = new Int32Array(N);
+    const order: number[] = [0];
+    for (let qi = 0; qi < order.length; qi++) {
+      const s = order[qi]!;
       for (const [c, t] of children[s]!) {
-        let f = fail[s]!;
-        while (f !== 0 && !children[f]!.has(c)) f = fail[f]!;
-        const ft = children[f]!.get(c);
-        fail[t] = ft !== undefined && ft !== t ? ft : 0;
-        queue.push(t);
+        if (s === 0) failOld[t] = 0;
+        else {
+          let f = failOld[s]!;
+          while (f !== 0 && !children[f]!.has(c)) f = failOld[f]!;
+          const ft = children[f]!.get(c);
+          failOld[t] = ft !== undefined ? ft : 0;
+        }
+        order.push(t);
       }
     }
-    // Merge outputs along failure links (BFS order guarantees the fail state is done).
-    for (const s of order) if (fail[s] !== 0) outs[s]!.push(...outs[fail[s]!]!);
+    for (const s of order) if (s !== 0 && failOld[s] !== 0) outs[s]!.push(...outs[failOld[s]!]!);
+    // Renumber in BFS order.
+    const newId = new Int32Array(N);
+    order.forEach((old, i) => { newId[old] = i; });
     let edges = 0, outsTotal = 0;
     for (let s = 0; s < N; s++) { edges += children[s]!.size; outsTotal += outs[s]!.length; }
     this.edgeStart = new Int32Array(N);
@@ -63,23 +73,40 @@ export class AhoCorasick {
     this.outStart = new Int32Array(N);
     this.outCount = new Int32Array(N);
     this.outIds = new Int32Array(outsTotal);
+    this.fail = new Int32Array(N);
     let e = 0, o = 0;
-    for (let s = 0; s < N; s++) {
-      this.edgeStart[s] = e;
-      this.edgeCount[s] = children[s]!.size;
-      for (const [c, t] of children[s]!) { this.edgeByte[e] = c; this.edgeTarget[e] = t; e++; }
-      this.outStart[s] = o;
-      this.outCount[s] = outs[s]!.length;
-      for (const id of outs[s]!) this.outIds[o++] = id;
+    for (let i = 0; i < N; i++) {
+      const old = order[i]!;
+      this.fail[i] = newId[failOld[old]!]!;
+      this.edgeStart[i] = e;
+      this.edgeCount[i] = children[old]!.size;
+      for (const [c, t] of children[old]!) { this.edgeByte[e] = c; this.edgeTarget[e] = newId[t]!; e++; }
+      this.outStart[i] = o;
+      this.outCount[i] = outs[old]!.length;
+      for (const id of outs[old]!) this.outIds[o++] = id;
     }
-    this.fail = fail;
-    this.rootNext.fill(0);
-    for (const [c, t] of children[0]!) this.rootNext[c] = t;
+    // Dense DFA rows for the shallow states; a state's missing edge is its failure
+    // state's row entry, computed in BFS order so that row is already complete.
+    const D = Math.min(N, DENSE_STATES);
+    this.denseCount = D;
+    const dense = new Int32Array(D * 256);
+    for (let s = 0; s < D; s++) {
+      const row = s * 256;
+      if (s !== 0) {
+        const f = this.fail[s]!;
+        if (f < D) dense.copyWithin(row, f * 256, f * 256 + 256);
+        else for (let c = 0; c < 256; c++) dense[row + c] = this.sparseNext(f, c, dense);
+      }
+      const st = this.edgeStart[s]!, n = this.edgeCount[s]!;
+      for (let k = 0; k < n; k++) dense[row + this.edgeByte[st + k]!] = this.edgeTarget[st + k]!;
+    }
+    this.dense = dense;
   }
 
-  private next(s: number, c: number): number {
+  /** Transition from a deep (sparse) state, following failure links. */
+  private sparseNext(s: number, c: number, dense: Int32Array): number {
     for (;;) {
-      if (s === 0) return this.rootNext[c]!;
+      if (s < this.denseCount) return dense[s * 256 + c]!;
       const st = this.edgeStart[s]!, n = this.edgeCount[s]!;
       for (let i = 0; i < n; i++) if (this.edgeByte[st + i] === c) return this.edgeTarget[st + i]!;
       s = this.fail[s]!;
@@ -92,9 +119,11 @@ export class AhoCorasick {
    */
   scan(buf: Uint8Array, sink: { hit(id: number): void }): void {
     let s = 0;
+    const dense = this.dense, D = this.denseCount;
     const outCount = this.outCount, outStart = this.outStart, outIds = this.outIds;
     for (let i = 0; i < buf.length; i++) {
-      s = this.next(s, LOWER[buf[i]!]!);
+      const c = LOWER[buf[i]!]!;
+      s = s < D ? dense[s * 256 + c]! : this.sparseNext(s, c, dense);
       const n = outCount[s]!;
       if (n !== 0) {
         const o = outStart[s]!;

@@ -1,8 +1,7 @@
 // The inspection buffers a rule can point content at, numbered so the hot path uses integer
 // keys. Sticky buffers (`http.uri; content:..`) and legacy content modifiers
 // (`content:..; http_uri;`) resolve to the same id here, so both spellings compile to one
-// internal form. Priorities follow Suricata's fast-pattern buffer order
-// (detect-fast-pattern.c: the buffer registered first wins a tie in pattern length).
+// internal form. bufferPriority() gives Suricata's fast-pattern list priorities.
 
 export const BufferId = {
   /** Packet payload; the stream variant is chosen by the engine per flow:only_stream / no_stream. */
@@ -144,7 +143,19 @@ export function legacyModifier(name: string): BufferInfo | undefined {
 export function pcreBufferFlag(flag: string): BufferInfo | undefined {
   return byPcreFlag.get(flag);
 }
-/** Fast-pattern priority: lower index in BUFFERS wins a tie (payload first). */
+/**
+ * Suricata's fast-pattern list priority (the `priority` of DetectAppLayerMpmRegister /
+ * SupportFastPatternForSigMatchList): the LOWEST number wins, then the longest content
+ * among the lists of that priority. Most app-layer buffers are 2, the payload 3, and the
+ * short, low-entropy request/status line pieces 3-4 so that "GET"/"200" are not chosen.
+ */
+const MPM_PRIORITY: Record<number, number> = {
+  [BufferId.PAYLOAD]: 3,
+  [BufferId.HTTP_METHOD]: 4,
+  [BufferId.HTTP_STAT_CODE]: 4,
+  [BufferId.HTTP_PROTOCOL]: 4,
+  [BufferId.HTTP_STAT_MSG]: 3,
+};
 export function bufferPriority(id: number): number {
-  return BUFFERS.findIndex((x) => x.id === id);
+  return MPM_PRIORITY[id] ?? 2;
 }

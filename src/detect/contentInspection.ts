@@ -24,9 +24,11 @@ function step(items: BufferMatch[], i: number, buf: Uint8Array, prevEnd: number,
   }
 }
 
-/** True when all keywords of the list match in buf. */
+/**
+ * True when all keywords of the list match in buf. The latin1 string pcre needs is cached
+ * on st by buffer identity; the engine clears it once per packet (st.strOf = null).
+ */
 export function inspectBuffer(items: BufferMatch[], buf: Uint8Array, st: InspectState): boolean {
   st.steps = 0;
-  st.strOf = null;
   return step(items, 0, buf, 0, st);
 }

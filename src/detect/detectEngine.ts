@@ -70,6 +70,18 @@ export class DetectResult {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** Sorts a[0..n) ascending in place (insertion sort: prefilter hits are few and often near-sorted). */
+function sortPrefix(a: Int32Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) { a[j + 1] = a[j]!; j--; }
+    a[j + 1] = v;
+  }
+}
+
 const GROUP_TCP = 0, GROUP_UDP = 1, GROUP_ICMP = 2, GROUP_ICMPV6 = 3, GROUP_OTHER = 4;
 function groupOf(ipProto: number): number {
   return ipProto === 6 ? GROUP_TCP : ipProto === 17 ? GROUP_UDP : ipProto === 1 ? GROUP_ICMP : ipProto === 58 ? GROUP_ICMPV6 : GROUP_OTHER;
@@ -119,6 +131,7 @@ export class DetectEngine {
   private candCount = 0;
   private readonly thresholds = new ThresholdTracker();
   private curPrefilter: Prefilter | null = null;
+  private payload: Uint8Array = EMPTY;
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
 
@@ -222,14 +235,16 @@ export class DetectEngine {
     }
     if (p.ipVersion === 0) return r;
     const g = this.groups[groupOf(p.ipProto)]!;
+    // One payload view per packet: pcre's string cache is keyed by buffer identity.
+    const payload = p.payloadLength > 0 ? p.payload() : EMPTY;
+    this.payload = payload;
+    this.st.strOf = null;
 
     // Candidates: always-evaluated signatures plus prefilter hits.
     if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
     this.candCount = 0;
-    const always = g.always;
-    for (let i = 0; i < always.length; i++) { const n = always[i]!; this.mark[n] = this.stamp; this.cand[this.candCount++] = n; }
     if (g.payloadPrefilter !== null) {
-      if (p.payloadLength > 0) this.scan(g.payloadPrefilter, p.payload());
+      if (payload.length > 0) this.scan(g.payloadPrefilter, payload);
       if (ctx.stream !== null) this.scan(g.payloadPrefilter, ctx.stream);
     }
     if (ctx.appProto !== '' && g.prefilters.length > 0) {
@@ -242,12 +257,19 @@ export class DetectEngine {
         }
       }
     }
-    const cand = this.cand.subarray(0, this.candCount);
-    cand.sort();
+    const cand = this.cand;
+    const candCount = this.candCount;
+    sortPrefix(cand, candCount);
     this.st.now = p.tsSec;
 
-    for (let i = 0; i < cand.length; i++) {
-      const sig = this.signatures[cand[i]!]!;
+    // Merge the two sorted lists (always-evaluated, prefilter hits): signature order.
+    const always = g.always;
+    let ai = 0, ci = 0;
+    while (ai < always.length || ci < candCount) {
+      let num: number;
+      if (ci >= candCount || (ai < always.length && always[ai]! < cand[ci]!)) num = always[ai++]!;
+      else num = cand[ci++]!;
+      const sig = this.signatures[num]!;
       if (!this.matchSignature(sig, ctx, p)) continue;
       const appTx = this.appSig[sig.num] === 1 && ctx.txId >= 0 && fd !== null;
       if (appTx) {
@@ -312,7 +334,7 @@ export class DetectEngine {
   private matchList(sig: Signature, list: BufferList, ctx: DetectContext, p: Packet): boolean {
     const st = this.st;
     if (list.bufferId === BufferId.PAYLOAD) {
-      if (!sig.onlyStream && p.payloadLength > 0 && this.inspect1(list, p.payload(), st)) return true;
+      if (!sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st)) return true;
       if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) return true;
       return false;
     }

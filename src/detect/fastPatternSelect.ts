@@ -1,7 +1,8 @@
 // Chooses each signature's prefilter pattern as Suricata does (detect-engine-mpm.c
-// RetrieveFPForSig): an explicit fast_pattern wins; otherwise the longest non-negated
-// content of the highest-priority buffer (payload first, then the app-layer buffers in
-// registration order). Contents of transformed buffers are not used (the prefilter scans
+// RetrieveFPForSig): an explicit fast_pattern wins; otherwise, among the lists holding a
+// non-negated content, those with the best (lowest) priority number, and in them the
+// longest content (the first one on a tie). The choice only affects speed: every candidate
+// is fully evaluated. Contents of transformed buffers are not used (the prefilter scans
 // untransformed buffers); a rule without a usable content has no fast pattern and is
 // evaluated on every packet of its group.
 

@@ -117,6 +117,8 @@ export class StreamTracker {
   readonly memory: StreamMemory;
   readonly config: StreamConfig;
   private readonly result = new StreamResult();
+  /** open() turned the flow round for the current packet. */
+  private swapped = false;
 
   constructor(config: Partial<StreamConfig> = {}) {
     this.config = { ...DEFAULT_STREAM_CONFIG, ...config };
@@ -144,8 +146,17 @@ export class StreamTracker {
         r.ignored = true;
         return r;
       }
-      if (flow.proto === 6 && s.midstream && (flags & (SYN | ACK)) === (SYN | ACK)) toServer = false;
+      if (this.swapped) {
+        // The flow was turned round: the packet's direction is now the other one.
+        toServer = !toServer;
+        this.swapped = false;
+      }
       r.toServer = toServer;
+    } else if (flow.tcpState === TcpState.CLOSED) {
+      // After a RST nothing more is stream data (a new SYN starts a new flow, see FlowTable).
+      r.session = true;
+      r.ignored = true;
+      return r;
     } else {
       this.advance(s, p, flow, toServer, r);
       if (r.ignored) {
@@ -169,7 +180,10 @@ export class StreamTracker {
 
     if ((flags & SYN) === 0) snd.window = s.scaled ? p.tcpWindow * 2 ** snd.windowScale : p.tcpWindow;
 
-    if (p.payloadLength > 0 && (flags & RST) === 0) {
+    // No reassembly once the flow needs no more inspection (pass, bypass) or is dropped as a
+    // whole: state is still tracked so the flow ends on time.
+    const inspect = !flow.passed && !flow.bypassed && !flow.dropped;
+    if (p.payloadLength > 0 && (flags & RST) === 0 && inspect) {
       if (!snd.started && s.midstream) snd.init((p.tcpSeq - 1) >>> 0);
       if (snd.started) {
         // Data on a SYN (TCP Fast Open, RFC 7413) starts one after the SYN's sequence number.
@@ -224,7 +238,13 @@ export class StreamTracker {
   private open(p: Packet, flow: Flow, toServer: boolean): TcpSession | null {
     const flags = p.tcpFlags;
     const cfg = this.config;
-    if ((flags & (SYN | ACK | RST)) === SYN && toServer) {
+    if ((flags & (SYN | ACK | RST)) === SYN) {
+      // A SYN from the side the flow calls server (a stray packet came first): the SYN's
+      // sender is the client, as in Suricata, so turn the flow round.
+      if (!toServer) {
+        flow.swapDirection();
+        this.swapped = true;
+      }
       const s = new TcpSession(cfg.limits, this.memory);
       s.client.init(p.tcpSeq);
       s.client.windowScale = p.tcpWindowScale;
@@ -239,7 +259,10 @@ export class StreamTracker {
     s.midstream = true;
     if ((flags & (SYN | ACK)) === (SYN | ACK)) {
       // The SYN/ACK's sender is the server (Suricata swaps the flow the same way).
-      if (toServer) flow.swapDirection();
+      if (toServer) {
+        flow.swapDirection();
+        this.swapped = true;
+      }
       s.server.init(p.tcpSeq);
       s.server.windowScale = p.tcpWindowScale;
       s.client.init((p.tcpAck - 1) >>> 0);

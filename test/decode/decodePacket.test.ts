@@ -99,6 +99,17 @@ test('checksum mode auto stops validating when >10% of the first 1000 packets ar
   assert.ok(p.anomalies & DecodeAnomaly.TCP_BAD_CHECKSUM);
 });
 
+test('verifyChecksums = false skips validation for one packet (kernel CSUMNOTREADY)', () => {
+  const ctx = new DecodeContext('all');
+  const p = new Packet();
+  decodePacket(p, craftedTcp(true), LinkType.ETHERNET, ctx, false);
+  assert.is(p.l4ChecksumValid, -1);
+  assert.is(p.ipChecksumValid, -1);
+  decodePacket(p, craftedTcp(true), LinkType.ETHERNET, ctx);
+  assert.is(p.l4ChecksumValid, 0);
+  assert.is(ctx.stats.tcpBadChecksum, 1);
+});
+
 test('an unknown link type is counted, not thrown', () => {
   const ctx = new DecodeContext('all');
   const p = new Packet();

@@ -84,6 +84,15 @@ test('fragments are counted and not decoded past IP (first, middle, last)', () =
   assert.is(df.p.dstPort, 2);
 });
 
+test('total length 0 (a TSO super-packet captured on the sender) means the captured length', () => {
+  const tso = ipv4('10.0.0.1', '10.0.0.2', { proto: IpProto.TCP }, tcpSegment(ip4('10.0.0.1'), ip4('10.0.0.2'), { payload: 'y'.repeat(100) }));
+  tso[2] = tso[3] = 0;
+  const { p } = decode(tso);
+  assert.is(p.ipTotalLength, tso.length);
+  assert.is(p.payloadLength, 100);
+  assert.is(p.anomalies & ~(DecodeAnomaly.IPV4_BAD_CHECKSUM), 0);
+});
+
 test('an unknown transport protocol keeps the IP payload for packet rules', () => {
   const { p, ctx } = decode(ipv4('10.0.0.1', '10.0.0.2', { proto: 47 }, [0, 0, 8, 0, 1, 2, 3, 4]));
   assert.is(p.ipProto, 47);

@@ -80,6 +80,11 @@ const skip = new Set([
   'suricata-verify/tests/bug-6244-tcp-rst-with-data-02/tcp-rst-with-data.pcap',
 ]);
 
+// Wireshark also follows data sent after a RST (by a peer that had not seen it yet); Suricata
+// and we do not. bug-78-uricontent: after the client's RST (tcpdump packet 7) the server sent
+// 1448 + 1448 + 771 = 3667 bytes.
+const afterRst: Record<string, [number, number]> = { 'suricata-verify/tests/bug-78-uricontent/input.pcap': [0, 3667] };
+
 test('reassembled bytes per direction equal Wireshark Follow TCP Stream for every corpus stream', () => {
   let streams = 0;
   for (const [rel, e] of Object.entries(reference)) {
@@ -97,7 +102,8 @@ test('reassembled bytes per direction equal Wireshark Follow TCP Stream for ever
       matches.forEach(([k, t], i) => {
         const forward = k.startsWith(`${a}|`);
         const got = forward ? [t.toServer, t.toClient] : [t.toClient, t.toServer];
-        if (i === 0) assert.equal(got, [s.bytes0, s.bytes1], `${rel} ${k}`);
+        const cut = afterRst[rel] ?? [0, 0];
+        if (i === 0) assert.equal(got, [s.bytes0 - cut[0], s.bytes1 - cut[1]], `${rel} ${k}`);
         else assert.ok(got[0]! <= s.bytes0 && got[1]! <= s.bytes1, `${rel} ${k}`);
       });
       streams++;
@@ -183,6 +189,23 @@ test('a RST within the window closes; one far outside it is ignored', () => {
   assert.is(c.lookup!.flow.tcpState, TcpState.CLOSED);
 });
 
+test('after a RST, and once a flow is passed, payload is no longer reassembled', () => {
+  const c = new Conn();
+  c.handshake(10, 20);
+  c.send(true, { flags: TcpFlag.RST, seq: 11 });
+  const late = c.send(false, { flags: PA, seq: 21, ack: 11, payload: 'late' });
+  assert.ok(late.ignored);
+  assert.is(late.fresh, '');
+  const d = new Conn();
+  d.handshake(10, 20);
+  assert.is(d.send(true, { flags: PA, seq: 11, ack: 21, payload: 'one' }).fresh, 'one');
+  d.lookup!.flow.passed = true;
+  assert.is(d.send(true, { flags: PA, seq: 14, ack: 21, payload: 'two' }).fresh, '');
+  d.send(true, { flags: TcpFlag.FIN | TcpFlag.ACK, seq: 17, ack: 21 });
+  d.send(false, { flags: TcpFlag.FIN | TcpFlag.ACK, seq: 21, ack: 18 });
+  assert.is(d.lookup!.flow.state, FlowState.CLOSED);
+});
+
 test('midstream pickup from a SYN/ACK swaps the flow so the SYN/ACK sender is the server', () => {
   const c = new Conn({ midstream: true });
   const r = c.send(false, { flags: TcpFlag.SYN | TcpFlag.ACK, seq: 700, ack: 301 });
@@ -194,6 +217,22 @@ test('midstream pickup from a SYN/ACK swaps the flow so the SYN/ACK sender is th
   c.send(true, { flags: TcpFlag.ACK, seq: 301, ack: 701 });
   assert.is(f.state, FlowState.ESTABLISHED);
   assert.is(c.send(true, { flags: PA, seq: 301, ack: 701, payload: 'GET /' }).fresh, 'GET /');
+});
+
+test('a stray server packet first, then the SYN: the SYN sender becomes the client', () => {
+  const c = new Conn();
+  const stray = c.send(false, { flags: TcpFlag.ACK, seq: 5, ack: 6 });
+  assert.not.ok(stray.session);
+  const f = c.lookup!.flow;
+  assert.is(f.clientPort, 80); // the stray packet's sender, for now
+  const syn = c.send(true, { flags: TcpFlag.SYN, seq: 100 });
+  assert.ok(syn.session);
+  assert.ok(syn.toServer);
+  assert.is(f.clientPort, 40000);
+  assert.is(f.serverPort, 80);
+  c.send(false, { flags: TcpFlag.SYN | TcpFlag.ACK, seq: 900, ack: 101 });
+  assert.ok(c.send(true, { flags: TcpFlag.ACK, seq: 101, ack: 901 }).established);
+  assert.is(c.send(true, { flags: PA, seq: 101, ack: 901, payload: 'req' }).fresh, 'req');
 });
 
 test('packets with a bad TCP checksum are not used by the stream (Suricata)', () => {

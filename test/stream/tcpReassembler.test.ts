@@ -109,6 +109,24 @@ test('lookbehind: the window keeps recent bytes before new data, bounded', () =>
   assert.is(r.streamOffset, 92);
 });
 
+test('a long stream in uneven segments: every window is exactly the stream bytes it claims', () => {
+  const lookbehind = 64;
+  const c = open({ limits: { ...DEFAULT_REASSEMBLY_LIMITS, lookbehind } });
+  const stream = Array.from({ length: 60000 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join('');
+  let at = 0;
+  let n = 0;
+  while (at < stream.length) {
+    const len = 1 + ((n++ * 37) % 1400);
+    const r = send(c, at, stream.slice(at, at + len));
+    const end = Math.min(stream.length, at + len);
+    assert.is(r.fresh, stream.slice(at, end));
+    assert.is(r.data, stream.slice(r.streamOffset, end));
+    assert.is(r.streamOffset, Math.max(0, at - lookbehind));
+    at = end;
+  }
+  assert.ok(c.tracker.memory.used <= 8 * 1024, `window memory ${c.tracker.memory.used}`);
+});
+
 test('a gap (receiver ACKs bytes never seen) skips ahead, flags the next data', () => {
   const c = open();
   send(c, 0, 'start');
