@@ -1,0 +1,26 @@
+// Module entry: exports the NfQueue class and the layout constants JS needs.
+// N-API modules are context-aware, so the addon loads in every worker thread.
+// netinet/in.h before any linux/ header, or the two in.h definitions collide.
+#include <netinet/in.h>
+#include <napi.h>
+
+#include <linux/netfilter.h>
+
+#include "nfQueue.h"
+
+namespace {
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("NfQueue", lateral::NfQueue::Init(env));
+  exports.Set("META_STRIDE", Napi::Number::New(env, lateral::kMetaStride));
+  Napi::Object v = Napi::Object::New(env);
+  v.Set("DROP", Napi::Number::New(env, NF_DROP));
+  v.Set("ACCEPT", Napi::Number::New(env, NF_ACCEPT));
+  v.Set("REPEAT", Napi::Number::New(env, NF_REPEAT));
+  exports.Set("verdicts", v);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(lateral_nfq, InitModule)

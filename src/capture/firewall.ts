@@ -1,0 +1,242 @@
+// Installs and removes Lateral's iptables rules (see firewallRules.ts for their shape),
+// checks the br_netfilter prerequisites, and reads the queue rule's hit counters.
+//
+// All commands run through execFile with argument arrays; bridge and instance names are
+// validated before use. Install is idempotent (it removes this instance's rules first),
+// and removal finds rules by their comment tag, so it also works after a crash.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { LateralError } from '../errors';
+import { detectIptablesBackend, IptablesBackend } from './firewallBackend';
+import {
+  buildFirewallPlan,
+  chainName,
+  COMMENT_PREFIX,
+  commentTag,
+  FirewallConfig,
+  FirewallPlan,
+  IpFamily,
+  parseIptablesSave,
+  ruleTag,
+  validateBridgeName,
+} from './firewallRules';
+
+const FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
+const BRIDGE_SYSCTLS: Record<IpFamily, string> = {
+  ipv4: '/proc/sys/net/bridge/bridge-nf-call-iptables',
+  ipv6: '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
+};
+
+function run(cmd: string, args: readonly string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+  } catch (e) {
+    const err = e as { stderr?: string; message?: string };
+    const detail = (err.stderr ?? '').toString().trim() || err.message || String(e);
+    throw new LateralError('LATERAL_ERR_FIREWALL', `${cmd} ${args.join(' ')}: ${detail}`, undefined, { cause: e });
+  }
+}
+
+/**
+ * Makes sure bridged IPv4/IPv6 traffic reaches iptables: br_netfilter loaded (or built
+ * in) and bridge-nf-call-ip{,6}tables = 1. Returns what it changed; throws with the fix
+ * when it cannot.
+ */
+export function ensureBrNetfilter(): string[] {
+  const changed: string[] = [];
+  if (!existsSync(BRIDGE_SYSCTLS.ipv4)) {
+    try {
+      execFileSync('modprobe', ['br_netfilter'], { stdio: 'ignore', timeout: 15000 });
+      changed.push('loaded br_netfilter');
+    } catch {
+      // Reported below with the fix.
+    }
+  }
+  for (const fam of FAMILIES) {
+    const file = BRIDGE_SYSCTLS[fam];
+    if (!existsSync(file)) {
+      throw new LateralError(
+        'LATERAL_ERR_KERNEL',
+        `br_netfilter is not available (${file} missing): bridged container traffic would never reach iptables. ` +
+          'Fix: `modprobe br_netfilter` (and add it to /etc/modules-load.d), or use a kernel with CONFIG_BRIDGE_NETFILTER.',
+      );
+    }
+    if (readFileSync(file, 'utf8').trim() !== '1') {
+      try {
+        writeFileSync(file, '1\n');
+        changed.push(`set ${file.replace('/proc/sys/', '').replace(/\//g, '.')}=1`);
+      } catch (e) {
+        throw new LateralError(
+          'LATERAL_ERR_KERNEL',
+          `${file} is 0 and cannot be set (${String(e)}): bridged traffic bypasses iptables. ` +
+            'Fix: `sysctl -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1`.',
+        );
+      }
+    }
+  }
+  return changed;
+}
+
+export function bridgeExists(name: string): boolean {
+  validateBridgeName(name);
+  return existsSync(`/sys/class/net/${name}/bridge`);
+}
+
+export interface FirewallOptions extends Omit<FirewallConfig, 'hookChain'> {
+  /** 'auto': DOCKER-USER when Docker's chain exists, else FORWARD. */
+  hook: 'auto' | 'FORWARD' | 'DOCKER-USER';
+  backend?: IptablesBackend;
+}
+
+export class Firewall {
+  readonly backend: IptablesBackend;
+  /** Where each family's jump went: Docker may have DOCKER-USER for IPv4 only. */
+  readonly hookChains: Record<IpFamily, 'FORWARD' | 'DOCKER-USER'>;
+  private readonly plans: Record<IpFamily, FirewallPlan>;
+  private readonly instance: string;
+
+  constructor(options: FirewallOptions) {
+    this.backend = options.backend ?? detectIptablesBackend();
+    this.instance = options.instance;
+    const hook = (fam: IpFamily): 'FORWARD' | 'DOCKER-USER' => {
+      const has = this.chainExists(fam, 'DOCKER-USER');
+      if (options.hook === 'DOCKER-USER' && !has && fam === 'ipv4') {
+        throw new LateralError('LATERAL_ERR_FIREWALL', `--hook docker-user: ${this.backend.iptables} has no DOCKER-USER chain (is dockerd running?)`);
+      }
+      return options.hook !== 'FORWARD' && has ? 'DOCKER-USER' : 'FORWARD';
+    };
+    this.hookChains = { ipv4: hook('ipv4'), ipv6: hook('ipv6') };
+    this.plans = {
+      ipv4: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv4 }),
+      ipv6: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv6 }),
+    };
+  }
+
+  /** e.g. "DOCKER-USER" or "DOCKER-USER (IPv4), FORWARD (IPv6)". */
+  get hookDescription(): string {
+    const { ipv4, ipv6 } = this.hookChains;
+    return ipv4 === ipv6 ? ipv4 : `${ipv4} (IPv4), ${ipv6} (IPv6)`;
+  }
+
+  private cmd(fam: IpFamily): string {
+    return fam === 'ipv4' ? this.backend.iptables : this.backend.ip6tables;
+  }
+
+  private save(fam: IpFamily, table: string, counters: boolean): string {
+    const args = ['-t', table];
+    if (counters) args.push('-c');
+    return run(fam === 'ipv4' ? this.backend.iptablesSave : this.backend.ip6tablesSave, args);
+  }
+
+  private chainExists(fam: IpFamily, chain: string): boolean {
+    return parseIptablesSave(this.save(fam, 'filter', false)).chains.get('filter')?.includes(chain) ?? false;
+  }
+
+  /** Idempotent: removes this instance's old rules, then installs the plan for both families. */
+  install(): void {
+    removeFirewallRules(this.backend, this.instance);
+    try {
+      for (const fam of FAMILIES) {
+        const ipt = this.cmd(fam);
+        const plan = this.plans[fam];
+        run(ipt, ['-w', '5', '-t', 'filter', '-N', plan.chain]);
+        for (const r of plan.chainRules) run(ipt, ['-w', '5', '-t', r.table, '-A', r.chain, ...r.spec]);
+        // Hooks last: the chain is complete before any packet can jump into it.
+        for (const r of plan.hookRules) run(ipt, ['-w', '5', '-t', r.table, '-I', r.chain, '1', ...r.spec]);
+      }
+    } catch (e) {
+      removeFirewallRules(this.backend, this.instance);
+      throw e;
+    }
+  }
+
+  remove(): number {
+    return removeFirewallRules(this.backend, this.instance);
+  }
+
+  /** Packets that hit our NFQUEUE rules (both families) since install. */
+  queueRuleHits(): number {
+    let hits = 0;
+    for (const fam of FAMILIES) {
+      for (const r of parseIptablesSave(this.save(fam, 'filter', true)).rules) {
+        if (r.chain === this.plans[fam].chain && r.spec.includes('NFQUEUE')) hits += r.packets;
+      }
+    }
+    return hits;
+  }
+}
+
+/**
+ * Removes every rule tagged `lateral:<instance>` (or every `lateral:*` rule when instance
+ * is undefined) and our chains, in filter and mangle, for both families. Returns the
+ * number of rules removed. Works from iptables' own listing, so nothing needs to be
+ * remembered across a crash.
+ */
+export function removeFirewallRules(backend: IptablesBackend, instance?: string): number {
+  let removed = 0;
+  let firstError: unknown;
+  for (const fam of FAMILIES) {
+    const ipt = fam === 'ipv4' ? backend.iptables : backend.ip6tables;
+    const save = fam === 'ipv4' ? backend.iptablesSave : backend.ip6tablesSave;
+    const ourChains = new Set<string>();
+    for (const table of ['filter', 'mangle']) {
+      let text: string;
+      try {
+        text = run(save, ['-t', table]);
+      } catch {
+        continue; // table or backend unavailable: nothing of ours can be there
+      }
+      const parsed = parseIptablesSave(text);
+      if (table === 'filter') {
+        for (const c of parsed.chains.get('filter') ?? []) {
+          if (instance === undefined ? c === 'LATERAL' || c.startsWith('LATERAL-') : c === chainName(instance)) ourChains.add(c);
+        }
+      }
+      for (const r of parsed.rules) {
+        const tag = ruleTag(r.spec);
+        if (tag === undefined || (instance !== undefined && tag !== commentTag(instance))) continue;
+        if (ourChains.has(r.chain)) continue; // flushed with the chain below
+        try {
+          run(ipt, ['-w', '5', '-t', table, '-D', r.chain, ...r.spec]);
+          removed++;
+        } catch (e) {
+          // Keep going (someone may have removed it meanwhile); report the first failure.
+          firstError ??= e;
+        }
+      }
+    }
+    for (const c of ourChains) {
+      const listed = run(save, ['-t', 'filter']);
+      removed += parseIptablesSave(listed).rules.filter((r) => r.chain === c).length;
+      try {
+        run(ipt, ['-w', '5', '-t', 'filter', '-F', c]);
+        run(ipt, ['-w', '5', '-t', 'filter', '-X', c]);
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+  return removed;
+}
+
+/** Whether any lateral-tagged rule or chain remains (for uninstall checks and tests). */
+export function listFirewallLeftovers(backend: IptablesBackend, instance?: string): string[] {
+  const left: string[] = [];
+  const want = instance === undefined ? COMMENT_PREFIX : commentTag(instance);
+  for (const save of [backend.iptablesSave, backend.ip6tablesSave]) {
+    for (const table of ['filter', 'mangle']) {
+      let text: string;
+      try {
+        text = run(save, ['-t', table]);
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) {
+        const isChain = instance === undefined ? /^:LATERAL(-| )/.test(line) : line.startsWith(`:${chainName(instance)} `);
+        if (isChain || line.includes(want)) left.push(`${save} ${table}: ${line}`);
+      }
+    }
+  }
+  return left;
+}

@@ -1,0 +1,124 @@
+// The raw surface of the NFQUEUE addon (native/), typed. Nothing here adds behaviour:
+// src/capture/nfqueue.ts is the API the rest of Lateral uses.
+import * as path from 'node:path';
+import { LateralError } from '../errors';
+
+/** Column indices of one packet's row in the metadata table (native/nfQueue.h MetaField). */
+export const MetaField = {
+  ID: 0,
+  HW_PROTOCOL: 1,
+  MARK: 2,
+  IN_DEV: 3,
+  OUT_DEV: 4,
+  PHYS_IN_DEV: 5,
+  PHYS_OUT_DEV: 6,
+  SKB_INFO: 7,
+  CAP_LEN: 8,
+  ORIG_LEN: 9,
+  OFFSET: 10,
+  HOOK: 11,
+} as const;
+export const META_STRIDE = 12;
+
+/** NFQA_SKB_* flags in MetaField.SKB_INFO (linux/netfilter/nfnetlink_queue.h). */
+export const SkbInfo = {
+  CSUMNOTREADY: 1 << 0,
+  GSO: 1 << 1,
+  CSUM_NOTVERIFIED: 1 << 2,
+} as const;
+
+/** Netfilter verdicts (linux/netfilter.h). */
+export const NfVerdict = {
+  DROP: 0,
+  ACCEPT: 1,
+  REPEAT: 4,
+} as const;
+
+export interface NativeNfQueueOptions {
+  queue: number;
+  copyRange?: number;
+  maxLen?: number;
+  rcvBuf?: number;
+  batchLimit?: number;
+  arenaSize?: number;
+  gso?: boolean;
+  failOpen?: boolean;
+  conntrack?: boolean;
+  batchVerdicts?: boolean;
+}
+
+export interface NativeNfQueueStats {
+  queue: number;
+  packets: number;
+  bytes: number;
+  batches: number;
+  maxBatch: number;
+  enobufs: number;
+  recvErrors: number;
+  netlinkErrors: number;
+  unknownMessages: number;
+  verdicts: number;
+  verdictMessages: number;
+  batchVerdictMessages: number;
+  sendErrors: number;
+  /** EPOLLERR wake-ups (socket errors such as ENOBUFS); polling is restarted each time. */
+  pollErrors: number;
+  /** Packets in a datagram beyond the batch rows (never expected; never silent). */
+  skipped: number;
+  /** Datagrams whose last message was cut short (never expected; never silent). */
+  truncated: number;
+  lastErrno: number;
+}
+
+export interface NativeNfQueue {
+  /** Payload bytes of the current batch; reused for every batch. */
+  readonly arena: ArrayBuffer;
+  /** batchLimit rows of META_STRIDE uint32 (MetaField). */
+  readonly meta: Uint32Array;
+  readonly metaStride: number;
+  readonly batchLimit: number;
+  start(onBatch: (count: number) => void): void;
+  /** Returns the number of netlink verdict messages sent. */
+  verdict(ids: Uint32Array, verdicts: Uint32Array, marks: Uint32Array, count: number): number;
+  stats(): NativeNfQueueStats;
+  close(): void;
+}
+
+export interface NativeAddon {
+  NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
+  META_STRIDE: number;
+  verdicts: { DROP: number; ACCEPT: number; REPEAT: number };
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads build/Release/lateral_nfq.node (built by scripts/setup via node-gyp). */
+export function loadNativeAddon(): NativeAddon {
+  if (cached) return cached;
+  // dist/src/capture/native.js and src/capture/native.ts are both three levels below the root.
+  const file = path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'lateral_nfq.node');
+  const alt = path.resolve(__dirname, '..', '..', 'build', 'Release', 'lateral_nfq.node');
+  let addon: NativeAddon | undefined;
+  let firstError: unknown;
+  for (const f of [file, alt]) {
+    try {
+      addon = require(f) as NativeAddon;
+      break;
+    } catch (e) {
+      firstError ??= e;
+    }
+  }
+  if (!addon) {
+    throw new LateralError(
+      'LATERAL_ERR_NATIVE',
+      `cannot load the NFQUEUE addon (${file}); run scripts/setup to build it: ${String(firstError)}`,
+      undefined,
+      { cause: firstError },
+    );
+  }
+  if (addon.META_STRIDE !== META_STRIDE) {
+    throw new LateralError('LATERAL_ERR_NATIVE', `addon metadata stride ${addon.META_STRIDE} != ${META_STRIDE}: rebuild it`);
+  }
+  cached = addon;
+  return addon;
+}

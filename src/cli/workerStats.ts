@@ -1,0 +1,27 @@
+// Counters a queue worker shares with the main thread: one Float64Array over a
+// SharedArrayBuffer per worker, written only by that worker, read for the summary.
+export const WorkerStat = {
+  PACKETS: 0,
+  BYTES: 1,
+  IPV4: 2,
+  IPV6: 3,
+  TCP: 4,
+  UDP: 5,
+  ICMP: 6,
+  OTHER: 7,
+  ACCEPTED: 8,
+  DROPPED: 9,
+  BYPASSED: 10,
+  BATCHES: 11,
+  GSO: 12,
+  HANDLER_ERRORS: 13,
+  ENOBUFS: 14,
+  RECV_ERRORS: 15,
+  SEND_ERRORS: 16,
+  NETLINK_ERRORS: 17,
+  VERDICT_MESSAGES: 18,
+  MAX_BATCH: 19,
+  /** Packets the addon received but could not hand over (skipped + truncated). */
+  UNVERDICTED: 20,
+} as const;
+export const WORKER_STAT_COUNT = 21;
