@@ -12,11 +12,11 @@ import { loadDetectConfig, parseClassificationConfig, type DetectConfig } from '
 import { loadRuleFiles, type RuleSet } from '../detect/ruleLoader';
 import { DetectEngine, Verdict } from '../detect/detectEngine';
 import { PacketInspector } from '../verdict/packetInspector';
-import { alertRecordsOf } from '../verdict/alertRecords';
+import { alertRecordsOf } from '../output/alertRecords';
 import { formatEveAlert, type AlertRecordInput } from '../output/eveAlert';
 import { EveWriter } from '../output/eveWriter';
 import { LateralError } from '../errors';
-import { parseArgs, type FlagSpec } from './parseArgs';
+import { parseFlags, type FlagSpec } from './parseFlags';
 
 export interface ReplayOptions {
   pcapPaths: string[];
@@ -135,28 +135,42 @@ export async function replayCapture(
 }
 
 const REPLAY_FLAGS: FlagSpec = {
-  rules: { type: 'list', short: 'S' },
-  config: { type: 'string', short: 'c' },
-  'classification-file': { type: 'string' },
-  k: { type: 'string' },
-  'simulate-ips': { type: 'boolean' },
-  eve: { type: 'string' },
-  set: { type: 'list' },
+  rules: 'multiple',
+  config: 'string',
+  'classification-file': 'string',
+  k: 'string',
+  'simulate-ips': 'boolean',
+  eve: 'string',
+  set: 'multiple',
+  help: 'boolean',
 };
+
+/** Suricata's short flags, so a suricata command line carries over. */
+const SHORT_FLAGS: Record<string, string> = { '-k': '--k', '-S': '--rules', '-s': '--rules', '-c': '--config', '-r': '' };
 
 export const REPLAY_USAGE = `usage: lateral replay PCAP... --rules FILE... [--config YAML] [-k none|all|auto]
                       [--simulate-ips] [--eve FILE|-] [--set KEY=VALUE]...`;
 
 /** The `lateral replay` command; returns the process exit code. */
-export async function runReplay(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const args = parseArgs(argv, REPLAY_FLAGS, REPLAY_USAGE);
-  const ruleFiles = args.lists.get('rules') ?? [];
-  if (args.positional.length === 0) throw new LateralError('LATERAL_ERR_USAGE', `no pcap given\n${REPLAY_USAGE}`);
+export async function runReplay(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const expanded: string[] = [];
+  for (const arg of argv) {
+    const long = SHORT_FLAGS[arg];
+    if (long === undefined) expanded.push(arg);
+    else if (long !== '') expanded.push(long);
+  }
+  const args = parseFlags(expanded, REPLAY_FLAGS, 'replay');
+  if (args.booleans.has('help')) {
+    process.stdout.write(`${REPLAY_USAGE}\n`);
+    return 0;
+  }
+  const ruleFiles = args.multiples.get('rules') ?? [];
+  if (args.positionals.length === 0) throw new LateralError('LATERAL_ERR_USAGE', `no pcap given\n${REPLAY_USAGE}`);
   if (ruleFiles.length === 0) throw new LateralError('LATERAL_ERR_USAGE', `no rules given (--rules FILE)\n${REPLAY_USAGE}`);
   const k = args.strings.get('k') ?? 'auto';
   if (k !== 'none' && k !== 'all' && k !== 'auto') throw new LateralError('LATERAL_ERR_USAGE', `-k takes none, all or auto, not '${k}'`);
   const settings: Record<string, string> = {};
-  for (const s of args.lists.get('set') ?? []) {
+  for (const s of args.multiples.get('set') ?? []) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new LateralError('LATERAL_ERR_USAGE', `--set takes KEY=VALUE, not '${s}'`);
     settings[s.slice(0, eq)] = s.slice(eq + 1);
@@ -164,7 +178,7 @@ export async function runReplay(argv: string[], stderr: NodeJS.WritableStream = 
   const eve = new EveWriter(args.strings.get('eve') ?? '-');
   const result = await replayCapture(
     {
-      pcapPaths: args.positional,
+      pcapPaths: args.positionals,
       ruleFiles,
       configPath: args.strings.get('config'),
       classificationPath: args.strings.get('classification-file'),
@@ -187,6 +201,7 @@ export async function runReplay(argv: string[], stderr: NodeJS.WritableStream = 
       `${s.rulesSkipped} skipped in ${(s.ruleLoadMs / 1000).toFixed(2)} s; inspected at ${pps} packets/s\n`,
   );
   const eveStats = eve.stats();
-  if (eveStats.dropped > 0) stderr.write(`lateral replay: ${eveStats.dropped} EVE records could not be written\n`);
+  const lost = eveStats.droppedBacklog + eveStats.droppedIoError;
+  if (lost > 0) stderr.write(`lateral replay: ${lost} EVE records could not be written (${eveStats.ioErrors} I/O errors)\n`);
   return 0;
 }

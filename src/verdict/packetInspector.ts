@@ -94,6 +94,16 @@ export class PacketInspector implements DetectContext {
     for (const flow of this.flows.flows()) flow.detectState = null;
   }
 
+  /** App-layer state of the last packet's flow, or null. */
+  get appLayer(): AppLayerState | null {
+    return this.app;
+  }
+
+  /** The HTTP transaction the last packet was judged in, or null. */
+  get httpTransaction(): HttpTransaction | null {
+    return this.tx;
+  }
+
   get detectEngine(): DetectEngine {
     return this.engine;
   }
