@@ -142,7 +142,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     throw failed.reason;
   }
 
-  firewall.install();
+  try {
+    firewall.install(); // removes what it installed itself when it fails half-way
+  } catch (e) {
+    await Promise.all(workers.map(stopWorker));
+    throw e;
+  }
   const mode = `${opts.queueBypass ? 'fail-open' : 'fail-closed'}, overload ${opts.overloadAccept ? 'accept' : 'drop'}`;
   log(
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
