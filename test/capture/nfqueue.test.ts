@@ -156,6 +156,10 @@ nfq('GSO is on by default: packets larger than the MTU arrive whole', async () =
   const r = await inNs(lab.namespaces.attacker.netns, 'curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '10', `http://${lab.services.http}/big.bin`], 20000);
   assert.is(r.stdout, String(4 << 20));
   assert.ok(big > 0 && gso > 0, `largest packet ${max} bytes, ${gso} with NFQA_SKB_GSO`);
+  const s = queue!.stats();
+  // Multi-packet batches were answered with NFQNL_MSG_VERDICT_BATCH, and the kernel took them.
+  if (s.maxBatch > 1) assert.ok(s.batchVerdictMessages > 0 && s.verdictMessages < s.verdicts, JSON.stringify(s));
+  assert.is(s.netlinkErrors, 0);
 });
 
 nfq('a stalled handler under FAIL_OPEN: traffic passes and the uninspected packets are counted', async () => {
