@@ -15,7 +15,7 @@ import { AppLayerCounters } from '../applayer/appLayerCounters';
 import { AppProto, appProtoName } from '../applayer/appProto';
 import { appLayerBuffer } from '../applayer/appLayerBuffer';
 import { HttpProgress, type HttpTransaction } from '../applayer/httpTransaction';
-import { BUFFERS, BufferId } from '../detect/buffers';
+import { BUFFER_COUNT as BUFFER_LIMIT, bufferInfo, BufferId } from '../detect/buffers';
 import { DetectEngine, Verdict, type DetectResult } from '../detect/detectEngine';
 import { FlowState as DetectFlowState, type DetectContext } from '../detect/detectContext';
 import type { FlowDetectState } from '../detect/flowDetectState';
@@ -250,7 +250,7 @@ export class PacketInspector implements DetectContext {
   getBuffer(bufferId: number, index: number): Uint8Array | null {
     const app = this.app;
     if (app === null || index > 0) return null;
-    const info = BUFFERS[bufferId];
+    const info = bufferId >= 0 && bufferId < BUFFER_LIMIT ? bufferInfo(bufferId) : undefined;
     if (info === undefined) return null;
     const toServer = info.direction === 1 ? true : info.direction === 2 ? false : this.toServer;
     if (app.proto === AppProto.HTTP) {
