@@ -54,6 +54,9 @@ export class AppLayerState {
   ssh: SshParser | null = null;
   /** DNS messages in arrival order (bounded). */
   readonly dns: DnsRecord[] = [];
+  /** DNS messages parsed on this flow, and how many of them fell out of `dns` (oldest first). */
+  dnsTotal = 0;
+  dnsDropped = 0;
   private dnsFramerTs: DnsTcpFramer | null = null;
   private dnsFramerTc: DnsTcpFramer | null = null;
   private readonly detTs = new DetectBuffer();
@@ -194,6 +197,10 @@ export class AppLayerState {
     }
     this.counters.dnsMessages++;
     this.dns.push({ toServer, message: m });
-    if (this.dns.length > this.config.maxDnsMessages) this.dns.shift();
+    this.dnsTotal++;
+    if (this.dns.length > this.config.maxDnsMessages) {
+      this.dns.shift();
+      this.dnsDropped++;
+    }
   }
 }

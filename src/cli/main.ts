@@ -2,6 +2,8 @@
 import { LateralError } from '../errors';
 import { runCommand } from './run';
 import { uninstallCommand } from './uninstall';
+import { runReplay } from './replay';
+import { runRulesCheck } from './rulesCheck';
 
 type Command = (argv: readonly string[]) => number | Promise<number>;
 
@@ -10,7 +12,17 @@ type Command = (argv: readonly string[]) => number | Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'inspect traffic on Docker/lab bridges through NFQUEUE' },
   uninstall: { run: uninstallCommand, summary: 'remove every iptables rule Lateral installed' },
+  replay: { run: (argv) => runReplay(argv), summary: 'run pcap/pcapng files through the engine, alerts as EVE JSON' },
+  rules: { run: rulesCommand, summary: "'rules check FILE...': which rules load, which are skipped and why" },
 };
+
+function rulesCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'check') {
+    throw new LateralError('LATERAL_ERR_USAGE', `rules: unknown subcommand ${JSON.stringify(sub ?? '')} (usage: lateral rules check FILE... [--json] [--config YAML])`);
+  }
+  return runRulesCheck(rest, process.stdout);
+}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
@@ -40,6 +52,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `lateral rules check ... | head` closes stdout early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {

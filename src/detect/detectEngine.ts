@@ -141,6 +141,12 @@ export class DetectEngine {
   private streamMatched = false;
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
+  /**
+   * Set by the caller while it inspects a second or later app-layer transaction of the same
+   * packet (pipelined HTTP): only transaction signatures run, so packet signatures do not
+   * alert twice for one packet.
+   */
+  appOnly = false;
 
   private constructor(sigs: Signature[], config: DetectConfig, flowbitNames: string[], t0: number) {
     this.config = config;
