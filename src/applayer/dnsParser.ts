@@ -37,9 +37,11 @@ export interface DnsMessage {
   otherRecords: number;
 }
 
+/** Suricata's rrtype names (DNSRRTypeToString, the common ones). */
 export const DNS_RR_TYPE_NAMES: Readonly<Record<number, string>> = {
-  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 10: 'NULL', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA',
-  33: 'SRV', 41: 'OPT', 255: 'ANY',
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 10: 'NULL', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT',
+  28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 39: 'DNAME', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC',
+  48: 'DNSKEY', 52: 'TLSA', 64: 'SVCB', 65: 'HTTPS', 99: 'SPF', 252: 'AXFR', 255: 'ANY', 257: 'CAA',
 };
 
 export const DNS_RCODE_NAMES: readonly string[] = [

@@ -3,6 +3,8 @@
 // `src_container` / `dest_container`. The caller passes numbers and bytes as the engine has
 // them; every string in the record is built here, once per alert (cold path).
 
+import { DNS_RR_TYPE_NAMES } from '../applayer/dnsParser';
+import { tlsVersionName } from '../applayer/tlsParser';
 import type { Packet } from '../decode/packet';
 import { eveProtoName, eveString, formatEveIp, formatEveTimestamp } from './eveFormat';
 
@@ -135,26 +137,6 @@ export interface EveAlertRecord {
 
 const FLOW_ID_MASK = 0xffffffffffffn;
 
-/** Suricata's rrtype names (DNSRRTypeToString, the common ones). */
-const RRTYPE_NAMES: Record<number, string> = {
-  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 10: 'NULL', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT',
-  28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 39: 'DNAME', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC',
-  48: 'DNSKEY', 52: 'TLSA', 64: 'SVCB', 65: 'HTTPS', 99: 'SPF', 252: 'AXFR', 255: 'ANY', 257: 'CAA',
-};
-
-/** TLS version strings as Suricata's SSLVersionToString prints them. */
-export function tlsVersionName(version: number): string {
-  switch (version) {
-    case 0x0200: return 'SSLv2';
-    case 0x0300: return 'SSLv3';
-    case 0x0301: return 'TLSv1';
-    case 0x0302: return 'TLS 1.1';
-    case 0x0303: return 'TLS 1.2';
-    case 0x0304: return 'TLS 1.3';
-    default: return 'UNDETERMINED';
-  }
-}
-
 function unknownContainer(c: ContainerIdentity | undefined): ContainerIdentity {
   if (!c) return { name: 'unknown' };
   const out: ContainerIdentity = { name: c.name };
@@ -216,7 +198,7 @@ export function buildEveAlert(a: AlertRecordInput): EveAlertRecord {
         const o: Record<string, string | number> = { type: 'query' };
         if (id !== undefined) o.id = id;
         o.rrname = eveString(q.rrname);
-        o.rrtype = RRTYPE_NAMES[q.rrtype] ?? String(q.rrtype);
+        o.rrtype = DNS_RR_TYPE_NAMES[q.rrtype] ?? String(q.rrtype);
         return o;
       }),
     };
