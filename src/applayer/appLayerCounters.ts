@@ -29,6 +29,8 @@ export class AppLayerCounters {
   tlsRecords = 0;
   tlsMalformed = 0;
   tlsHeartbeats = 0;
+  /** Certificates not kept because the per-flow bound (count or bytes) was reached. */
+  tlsCertificatesDropped = 0;
   sshBanners = 0;
   sshMalformed = 0;
   /** Stream gaps reported by reassembly; the parser of that direction stops. */

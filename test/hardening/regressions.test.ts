@@ -25,4 +25,19 @@ test('x509: odd BMPString in a served certificate still yields its subject throu
   assert.is(c.tlsMalformed, 0);
 });
 
+test('tls: repeated Certificate messages no longer grow the certificate list without bound', () => {
+  // Found by the TLS fuzzer: every Certificate handshake message appended its certificates,
+  // so a server (or anything on port 443 answering) could grow one flow's memory forever.
+  const c = new AppLayerCounters();
+  const t = new TlsParser(c);
+  const cert = derCertificate(derName([[OID_CN, 0x13, Buffer.from('ca')]]), derName([[OID_CN, 0x13, Buffer.from('srv')]]));
+  const chain = Array.from({ length: 100 }, () => cert);
+  const rec = tlsRecords(22, tlsCertificateMessage(chain));
+  for (let i = 0; i < 200; i++) t.feed(false, rec);
+  assert.is(t.certificates.length, 16);
+  assert.is(c.tlsCertificatesDropped, 100 * 200 - 16, 'every certificate not kept is counted');
+  assert.is(t.certSubject, 'CN=srv');
+  assert.is(c.tlsMalformed, 0);
+});
+
 test.run();
