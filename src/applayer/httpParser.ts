@@ -76,10 +76,11 @@ class Direction {
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
-  /** Per header field: content start/end in `hdr`, or its unfolded copy when folded. */
+  /** Per header field: content start/end in `hdr`, and for a folded field the start/end
+   *  pairs of its continuation lines in `hdr` (joined once, when the headers end). */
   hStart: number[] = [];
   hEnd: number[] = [];
-  hFolded: Array<Uint8Array | null> = [];
+  hFolded: Array<number[] | null> = [];
   nHdr = 0;
   remaining = 0;
   tx: HttpTransaction | null = null;
@@ -132,6 +133,20 @@ function parseContentLength(v: Uint8Array): number {
     n = n * 10 + (c - 0x30);
   }
   return n;
+}
+
+/** A folded field: its first line's content and each continuation line, in one copy. */
+function unfold(block: Uint8Array, start: number, end: number, pieces: number[]): Uint8Array {
+  let len = end - start;
+  for (let i = 0; i < pieces.length; i += 2) len += pieces[i + 1]! - pieces[i]!;
+  const out = new Uint8Array(len);
+  out.set(block.subarray(start, end));
+  let at = end - start;
+  for (let i = 0; i < pieces.length; i += 2) {
+    out.set(block.subarray(pieces[i]!, pieces[i + 1]!), at);
+    at += pieces[i + 1]! - pieces[i]!;
+  }
+  return out;
 }
 
 function hasChunked(te: Uint8Array | null): boolean {
@@ -440,13 +455,12 @@ export class HttpParser {
     if (line.length === 0) return;
     const k = d.nHdr - 1;
     if (isSpace(line[0]!) && k >= 0) {
-      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is.
+      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is. Only its
+      // place in the block is noted: joining here, line by line, made a block of thousands of
+      // short continuation lines cost quadratic time (found by the hardening fuzzer).
       tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
-      const prev = d.hFolded[k] ?? d.hdr.subarray(d.hStart[k]!, d.hEnd[k]!);
-      const joined = new Uint8Array(prev.length + line.length);
-      joined.set(prev);
-      joined.set(line, prev.length);
-      d.hFolded[k] = joined;
+      const pieces = d.hFolded[k] ?? (d.hFolded[k] = []);
+      pieces.push(off, off + line.length);
       return;
     }
     d.hStart[d.nHdr] = off;
@@ -536,7 +550,8 @@ export class HttpParser {
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
     for (let i = 0; i < d.nHdr; i++) {
-      this.addField(toServer, tx, d.hFolded[i] ?? block.subarray(d.hStart[i]!, d.hEnd[i]!));
+      const pieces = d.hFolded[i];
+      this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!));
       d.hFolded[i] = null;
     }
     d.nHdr = 0;

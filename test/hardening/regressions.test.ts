@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
+import { HttpAnomaly, HttpParser } from '../../src/applayer/httpParser';
 import { TlsParser } from '../../src/applayer/tlsParser';
 import { parseX509Names } from '../../src/applayer/x509Name';
 import { derCertificate, derName, OID_CN, OID_O, tlsCertificateMessage, tlsRecords } from './der';
@@ -38,6 +39,37 @@ test('tls: repeated Certificate messages no longer grow the certificate list wit
   assert.is(c.tlsCertificatesDropped, 100 * 200 - 16, 'every certificate not kept is counted');
   assert.is(t.certSubject, 'CN=srv');
   assert.is(c.tlsMalformed, 0);
+});
+
+// Best of three runs of f, in ms (after one warm-up), to compare costs at two input sizes:
+// linear work grows with the size ratio, quadratic work with its square.
+function bestMs(f: () => void): number {
+  for (let i = 0; i < 3; i++) f();
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return best;
+}
+
+function request(headerLines: string): Uint8Array {
+  return Buffer.from(`GET / HTTP/1.1\r\n${headerLines}\r\n`, 'latin1');
+}
+
+test('http: a header folded over thousands of continuation lines costs linear time', () => {
+  // Found by the HTTP fuzzer: each continuation line re-copied the whole value so far, so a
+  // 64 KiB header block (about 20000 " b" lines) cost ~250 ms of the single worker thread.
+  const small = request(`X: a\r\n${' b\n'.repeat(4000)}`);
+  const big = request(`X: a\r\n${' b\n'.repeat(16000)}`);
+  const p = new HttpParser();
+  p.feed(true, big);
+  const tx = p.transactions[0]!;
+  assert.is(tx.requestHeaders[0]!.value.length, 1 + 2 * 16000, 'every continuation line kept');
+  assert.ok((tx.anomalies & HttpAnomaly.FOLDED_HEADER) !== 0);
+  const ratio = bestMs(() => new HttpParser().feed(true, big)) / Math.max(0.05, bestMs(() => new HttpParser().feed(true, small)));
+  assert.ok(ratio < 10, `4x the lines cost ${ratio.toFixed(1)}x the time (quadratic: ~16x)`);
 });
 
 test.run();
