@@ -21,6 +21,8 @@ export class AppLayerCounters {
   httpDecompressTruncated = 0;
   /** Transactions dropped because too many were open on one flow. */
   httpTxEvicted = 0;
+  /** Header fields not kept: beyond 64 repetitions or 1024 names per message (libhtp-like). */
+  httpHeadersDropped = 0;
   httpTunnels = 0;
   /** Client bytes after CONNECT beyond what is held until the response (64 KiB). */
   httpConnectHeldDropped = 0;

@@ -16,7 +16,7 @@ import { allocBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
 import { AppLayerCounters } from './appLayerCounters';
 import { HttpBody, parseContentEncoding } from './httpBody';
-import { addHeader, HttpProgress, HttpTransaction } from './httpTransaction';
+import { HttpHeader, HttpProgress, HttpTransaction, joinHeaderValue } from './httpTransaction';
 
 export interface HttpLimits {
   maxLine: number;
@@ -50,7 +50,16 @@ export const HttpAnomaly = {
   LINE_TOO_LONG: 1 << 6,
   RESPONSE_WITHOUT_REQUEST: 1 << 7,
   INTERIM_RESPONSE: 1 << 8,
+  /** Header fields dropped: too many repetitions or too many distinct names (see below). */
+  HEADER_LIMIT: 1 << 9,
 } as const;
+
+// libhtp (PR #212, Suricata 5+) keeps at most 64 repetitions of header names per message and
+// drops the values of further ones ("Excessive header repetitions"): joining every repeat
+// made a 64 KiB block of "a: b" lines cost quadratic time. Distinct names are bounded too, so
+// a block of tiny unique headers cannot make a per-message table of tens of thousands.
+const MAX_HEADER_REPETITIONS = 64;
+const MAX_HEADERS = 1024;
 
 // Per-direction states.
 const S_LINE = 0;
@@ -515,7 +524,7 @@ export class HttpParser {
     return block;
   }
 
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array): void {
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader>, repeats: number): number {
     const colon = h.indexOf(0x3a);
     let name: Uint8Array;
     let value: Uint8Array;
@@ -533,14 +542,27 @@ export class HttpParser {
       value = trim(h.subarray(colon + 1));
     }
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
-    if (asciiEq(name, 'content-length')) {
-      for (const x of list) {
-        if (x.key === 'content-length' && parseContentLength(x.value) !== parseContentLength(value)) {
-          tx.anomalies |= HttpAnomaly.CONTENT_LENGTH_CONFLICT;
-        }
+    const key = latin1Text(name).toLowerCase();
+    const existing = index.get(key);
+    if (existing !== undefined) {
+      if (repeats >= MAX_HEADER_REPETITIONS) return this.dropHeader(tx, repeats);
+      if (key === 'content-length' && parseContentLength(existing.value) !== parseContentLength(value)) {
+        tx.anomalies |= HttpAnomaly.CONTENT_LENGTH_CONFLICT;
       }
+      joinHeaderValue(existing, value);
+      return repeats + 1;
     }
-    addHeader(list, name, value);
+    if (list.length >= MAX_HEADERS) return this.dropHeader(tx, repeats);
+    const header: HttpHeader = { name, key, value };
+    list.push(header);
+    index.set(key, header);
+    return repeats;
+  }
+
+  private dropHeader(tx: HttpTransaction, repeats: number): number {
+    tx.anomalies |= HttpAnomaly.HEADER_LIMIT;
+    this.counters.httpHeadersDropped++;
+    return repeats;
   }
 
   private headersComplete(toServer: boolean, d: Direction): void {
@@ -549,9 +571,13 @@ export class HttpParser {
     const end = d.hdrLen;
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
+    // The message's header list starts empty (a new transaction, or reset by statusLine).
+    const index = new Map<string, HttpHeader>();
+    for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    let repeats = 0;
     for (let i = 0; i < d.nHdr; i++) {
       const pieces = d.hFolded[i];
-      this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!));
+      repeats = this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!), index, repeats);
       d.hFolded[i] = null;
     }
     d.nHdr = 0;

@@ -41,11 +41,16 @@ export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8A
   const key = latin1Text(name).toLowerCase();
   for (const h of headers) {
     if (h.key === key) {
-      if (key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
+      joinHeaderValue(h, value);
       return;
     }
   }
   headers.push({ name, key, value });
+}
+
+/** A repeat of header h: its value is appended after ", " (a repeated Content-Length is not). */
+export function joinHeaderValue(h: HttpHeader, value: Uint8Array): void {
+  if (h.key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
 }
 
 export class HttpTransaction {

@@ -72,4 +72,34 @@ test('http: a header folded over thousands of continuation lines costs linear ti
   assert.ok(ratio < 10, `4x the lines cost ${ratio.toFixed(1)}x the time (quadratic: ~16x)`);
 });
 
+test('http: repeated header names are joined at most 64 times per message, the rest counted (libhtp)', () => {
+  // Found by the HTTP fuzzer: every repeat re-copied the joined value, quadratic in the
+  // number of lines (~330 ms per 64 KiB request of "a:" lines).
+  const c = new AppLayerCounters();
+  const p = new HttpParser(c);
+  p.feed(true, request('a: x\r\n'.repeat(100) + 'Host: h\r\n'));
+  const tx = p.transactions[0]!;
+  assert.is(tx.requestHeaders.length, 2);
+  assert.is(tx.requestHeaders[0]!.value.length, 65 * 3 - 2, 'the first and 64 repeats, joined by ", "');
+  assert.is(c.httpHeadersDropped, 35);
+  assert.ok((tx.anomalies & HttpAnomaly.HEADER_LIMIT) !== 0);
+  assert.ok(tx.buffer('http.host', true) !== null, 'headers after the dropped ones still parsed');
+  const small = request('a:\n'.repeat(4000));
+  const big = request('a:\n'.repeat(16000));
+  const ratio = bestMs(() => new HttpParser().feed(true, big)) / Math.max(0.05, bestMs(() => new HttpParser().feed(true, small)));
+  assert.ok(ratio < 10, `4x the lines cost ${ratio.toFixed(1)}x the time (quadratic: ~16x)`);
+});
+
+test('http: at most 1024 distinct header names per message, the rest counted', () => {
+  const c = new AppLayerCounters();
+  const p = new HttpParser(c);
+  let lines = '';
+  for (let i = 0; i < 3000; i++) lines += `h${i}: v\r\n`;
+  p.feed(true, request(lines));
+  const tx = p.transactions[0]!;
+  assert.is(tx.requestHeaders.length, 1024);
+  assert.is(c.httpHeadersDropped, 3000 - 1024);
+  assert.is(tx.requestProgress, 4, 'the request still completes');
+});
+
 test.run();
