@@ -5,6 +5,11 @@ import * as assert from 'uvu/assert';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { HttpAnomaly, HttpParser } from '../../src/applayer/httpParser';
 import { TlsParser } from '../../src/applayer/tlsParser';
+import { openPcap } from '../../src/capture/pcapOpen';
+import { LateralError } from '../../src/errors';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseX509Names } from '../../src/applayer/x509Name';
 import { derCertificate, derName, OID_CN, OID_O, tlsCertificateMessage, tlsRecords } from './der';
 
@@ -100,6 +105,28 @@ test('http: at most 1024 distinct header names per message, the rest counted', (
   assert.is(tx.requestHeaders.length, 1024);
   assert.is(c.httpHeadersDropped, 3000 - 1024);
   assert.is(tx.requestProgress, 4, 'the request still completes');
+});
+
+test('pcap: an unrecognised or too short file names byte 0 like every other LATERAL_ERR_PCAP', () => {
+  // Found by the pcap reader fuzzer: these two errors of openPcap gave no offset.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-hardening-reg-'));
+  try {
+    for (const [bytes, cause] of [[Buffer.from('hello world, not a capture'), /not a pcap or pcapng file/], [Buffer.from([0xd4, 0xc3]), /too short/]] as const) {
+      const file = path.join(dir, 'x.pcap');
+      fs.writeFileSync(file, bytes);
+      try {
+        openPcap(file);
+        assert.unreachable('must fail');
+      } catch (e) {
+        assert.instance(e, LateralError);
+        assert.is((e as LateralError).code, 'LATERAL_ERR_PCAP');
+        assert.match((e as LateralError).message, cause);
+        assert.match((e as LateralError).message, new RegExp(`^${file}: .* at byte 0$`));
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
