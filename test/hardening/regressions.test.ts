@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { HttpAnomaly, HttpParser } from '../../src/applayer/httpParser';
 import { TlsParser } from '../../src/applayer/tlsParser';
+import { AppLayerState } from '../../src/applayer/appLayerState';
 import { openPcap } from '../../src/capture/pcapOpen';
 import { LateralError } from '../../src/errors';
 import * as fs from 'node:fs';
@@ -127,6 +128,20 @@ test('pcap: an unrecognised or too short file names byte 0 like every other LATE
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('app layer: bytes beyond the detection window count as dropped only when they are dropped', () => {
+  // Found by the counted-paths test: a 64 KiB GSO segment starting an HTTP request was
+  // parsed whole, yet ~60 KiB were counted in detectBufferOverflow as if lost.
+  const c = new AppLayerCounters();
+  const st = new AppLayerState(true, c);
+  const body = 'x'.repeat(20000);
+  st.feed(true, Buffer.from(`POST / HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+  assert.is(c.detectBufferOverflow, 0);
+  assert.is(st.http!.transactions[0]!.requestBody!.received, body.length);
+  const junk = new AppLayerState(true, c);
+  junk.feed(true, new Uint8Array(10000).fill(0x01));
+  assert.is(c.detectBufferOverflow, 10000 - 4096, 'undetected bytes past the 4 KiB window are counted');
 });
 
 test.run();
