@@ -118,7 +118,9 @@ export class Pipeline {
     if (p.isTcp) {
       const r = this.tracker.handle(p, flow, l.toServer);
       if (r.ignored || !r.session) return true;
-      const st = this.appState(flow, true);
+      // App-layer state is made on the first stream data (or gap) of a flow, not on handshakes.
+      const st = r.newLength > 0 || r.gap ? this.appState(flow, true) : (flow.appState as AppLayerState | null);
+      if (st === null) return true;
       if (r.gap) st.gap(r.toServer);
       if (r.newLength > 0) st.feed(r.toServer, r.buffer, r.end - r.newLength, r.end);
       if (r.closed || (p.tcpFlags & TcpFlag.FIN) !== 0) st.close(r.toServer);
