@@ -356,8 +356,10 @@ export class HttpParser {
       const old = this.transactions.shift()!;
       this.counters.httpTxEvicted++;
       if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
-      if (this.req.tx === old) this.req.tx = null;
-      if (this.res.tx === old) this.res.tx = null;
+      // A direction still parsing the evicted transaction (mid-headers or mid-body) finishes
+      // that message into it, detached from the list. Dropping it here left the direction in
+      // a header or body state without a transaction, and its next header line threw (found
+      // by the hardening fuzzer: 256 one-line HTTP/0.9 requests during a split response).
     }
     return tx;
   }

@@ -144,4 +144,33 @@ test('app layer: bytes beyond the detection window count as dropped only when th
   assert.is(c.detectBufferOverflow, 10000 - 4096, 'undetected bytes past the 4 KiB window are counted');
 });
 
+test('http: evicting the transaction a direction is still parsing no longer leaves it without one (TypeError)', () => {
+  // Found by the HTTP fuzzer: past maxTransactions the oldest transaction was evicted and, if
+  // a direction was mid-message in it, that direction kept its header state with tx = null;
+  // its next folded header line or end of headers threw, on every later packet of the flow.
+  for (const midRequest of [false, true]) {
+    const c = new AppLayerCounters();
+    const p = new HttpParser(c);
+    if (midRequest) {
+      p.feed(true, Buffer.from('GET /first HTTP/1.1\r\nHost: a\r\n'));
+      // 300 responses nobody asked for: each makes a transaction, the first one is evicted.
+      for (let i = 0; i < 300; i++) p.feed(false, Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'));
+      p.feed(true, Buffer.from('X: 1\r\n folded\r\n\r\n'));
+    } else {
+      p.feed(true, Buffer.from('GET /first HTTP/1.1\r\n\r\n'));
+      p.feed(false, Buffer.from('HTTP/1.1 200 OK\r\nServer: s\r\n'));
+      // 300 one-line HTTP/0.9 requests: each is a complete transaction.
+      p.feed(true, Buffer.from('GET /x\r\n'.repeat(300)));
+      p.feed(false, Buffer.from('X: 1\r\n folded\r\nContent-Length: 2\r\n\r\nok'));
+    }
+    assert.is(p.transactions.length, 256);
+    assert.ok(c.httpTxEvicted > 0);
+    // The flow goes on: a new exchange is parsed and paired normally.
+    p.feed(true, Buffer.from('GET /after HTTP/1.1\r\nHost: b\r\n\r\n'));
+    const last = p.transactions[p.transactions.length - 1]!;
+    assert.is(Buffer.from(last.uriRaw!).toString(), '/after');
+    assert.is(last.requestProgress, 4);
+  }
+});
+
 test.run();
