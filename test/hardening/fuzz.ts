@@ -21,6 +21,15 @@ export function runs(base: number): number {
   return Math.round(base * FUZZ_SCALE);
 }
 
+/**
+ * fast-check parameters: a fixed seed and `runs(base)` runs (or exactly `exact`). With
+ * LATERAL_FUZZ_NO_SHRINK=1 a failure is reported as found, without shrinking (faster when
+ * hunting with large LATERAL_FUZZ_RUNS; the seed and path in the report still replay it).
+ */
+export function fcOptions(seed: number, base: number, exact?: number): { seed: number; numRuns: number; endOnFailure: boolean } {
+  return { seed, numRuns: exact ?? runs(base), endOnFailure: process.env.LATERAL_FUZZ_NO_SHRINK === '1' };
+}
+
 /** No single input may take this long: far above the worst seen, far below a hang. */
 export const MAX_MS_PER_INPUT = Number(process.env.LATERAL_FUZZ_MAX_MS ?? '2000');
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { APP_CAPS, FUZZ_SEED, FuzzTimer, MAX_MS_PER_INPUT, Pipeline, runs } from './fuzz';
+import { APP_CAPS, FUZZ_SEED, FuzzTimer, MAX_MS_PER_INPUT, Pipeline, fcOptions, runs } from './fuzz';
 import { buildPacket, packetSpec } from './packetGen';
 
 function checkSequence(timer: FuzzTimer, memcap: number, frames: Array<{ data: Uint8Array; linkType: number }>, verify: boolean): void {
@@ -32,7 +32,7 @@ test('generated IPv4/IPv6 TCP/UDP/ICMP packets (fragments, GSO, bad checksums, o
     fc.property(fc.array(packetSpec, { minLength: 1, maxLength: 60, size: 'medium' }), fc.boolean(), fc.boolean(), (specs, tight, verify) => {
       checkSequence(timer, tight ? 64 * 1024 : 0, specs.map(buildPacket), verify);
     }),
-    { seed: FUZZ_SEED, numRuns: seqs },
+    fcOptions(FUZZ_SEED, 0, seqs),
   );
   timer.report();
   assert.ok(timer.inputs > seqs * 5, `inputs ${timer.inputs}`);
@@ -66,7 +66,7 @@ test('one TCP conversation cut into generated segments (overlaps, holes, GSO siz
       }
       checkSequence(timer, tight ? 32 * 1024 : 0, frames, true);
     }),
-    { seed: FUZZ_SEED ^ 0x5eed, numRuns: runs(600) },
+    fcOptions(FUZZ_SEED ^ 0x5eed, 600),
   );
   timer.report();
   assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `worst ${timer.worstMs} ms per packet`);
