@@ -160,7 +160,7 @@ test('http: grammar-aware requests/responses (headers, chunked, gzip incl. bombs
     fc.property(httpConversation, splitsArb, fc.integer({ min: -1, max: 8 }), (conv, splits, gapAt) => {
       timer.time(() => exercise(counters, true, conv, splits, gapAt));
     }),
-    fcOptions(FUZZ_SEED, 1500),
+    fcOptions(FUZZ_SEED, 5000),
   );
   finish(timer);
   assert.ok(counters.httpTransactions > 1000, 'deep enough to make transactions');
@@ -176,7 +176,7 @@ test('http: arbitrary bytes after a request line, both directions, any split', (
       const conv: Chunks = [{ toServer: true, data: Buffer.from('POST /x HTTP/1.1\r\n') }, ...parts.map(([toServer, data]) => ({ toServer, data }))];
       timer.time(() => exercise(counters, true, conv, splits));
     }),
-    fcOptions(FUZZ_SEED + 1, 1500),
+    fcOptions(FUZZ_SEED + 1, 5000),
   );
   finish(timer);
 });
@@ -246,7 +246,7 @@ test('dns: generated messages with compression pointers anywhere, over UDP and T
         exercise(counters, tcp, chunks, splits);
       });
     }),
-    fcOptions(FUZZ_SEED + 2, 3000),
+    fcOptions(FUZZ_SEED + 2, 10000),
   );
   finish(timer);
   console.log(`[fuzz]   parseDns: ${direct.parsed} parsed, ${direct.malformed} malformed; through AppLayerState: ${counters.dnsMessages} parsed, ${counters.dnsMalformed} malformed`);
@@ -272,7 +272,7 @@ test('dns: arbitrary bytes to parseDns, probeDns and the TCP framer', () => {
         }
       });
     }),
-    fcOptions(FUZZ_SEED + 3, 5000),
+    fcOptions(FUZZ_SEED + 3, 15000),
   );
   finish(timer);
 });
@@ -359,7 +359,7 @@ test('tls: handshakes, certificates and records with lying length fields, in any
     fc.property(tlsConversation, splitsArb, (conv, splits) => {
       timer.time(() => exercise(counters, true, conv, splits));
     }),
-    fcOptions(FUZZ_SEED + 4, 2000),
+    fcOptions(FUZZ_SEED + 4, 6000),
   );
   finish(timer);
   assert.ok(counters.tlsRecords > 2000 && counters.tlsMalformed > 0, `records ${counters.tlsRecords}, malformed ${counters.tlsMalformed}`);
@@ -374,7 +374,7 @@ test('tls/x509: DER with arbitrary lengths and tags to parseX509Names', () => {
         if (parseX509Names(der) !== null) parsed++;
       });
     }),
-    fcOptions(FUZZ_SEED + 5, 5000),
+    fcOptions(FUZZ_SEED + 5, 15000),
   );
   finish(timer);
   assert.ok(parsed > 100, 'well-formed certificates still parse');
@@ -393,7 +393,7 @@ test('tls: arbitrary bytes to a TlsParser in both directions', () => {
         JSON.stringify(tlsEve(t));
       });
     }),
-    fcOptions(FUZZ_SEED + 6, 3000),
+    fcOptions(FUZZ_SEED + 6, 10000),
   );
   finish(timer);
 });
@@ -416,7 +416,7 @@ test('ssh: banner-like lines and arbitrary bytes, in any split', () => {
         exercise(counters, true, conv, splits);
       });
     }),
-    fcOptions(FUZZ_SEED + 7, 2000),
+    fcOptions(FUZZ_SEED + 7, 6000),
   );
   finish(timer);
   assert.ok(counters.sshBanners > 0 && counters.sshMalformed > 0);

@@ -114,7 +114,7 @@ function mutate(f: Frame, r: () => number): { data: Uint8Array; kind: string } {
 
 test('mutated corpus packets, duplicated/reordered/dropped, through decode → flow → stream → app layer', () => {
   const timer = new FuzzTimer('pipeline: mutated corpus packets');
-  const rounds = runs(24);
+  const rounds = runs(64);
   const kinds = new Map<string, number>();
   let peak = 0;
   let refused = 0;

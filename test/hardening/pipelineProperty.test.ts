@@ -27,7 +27,7 @@ function checkSequence(timer: FuzzTimer, memcap: number, frames: Array<{ data: U
 
 test('generated IPv4/IPv6 TCP/UDP/ICMP packets (fragments, GSO, bad checksums, odd lengths): no throw, bounded', () => {
   const timer = new FuzzTimer('pipeline: fast-check packet sequences');
-  const seqs = runs(1500);
+  const seqs = runs(5000);
   fc.assert(
     fc.property(fc.array(packetSpec, { minLength: 1, maxLength: 60, size: 'medium' }), fc.boolean(), fc.boolean(), (specs, tight, verify) => {
       checkSequence(timer, tight ? 64 * 1024 : 0, specs.map(buildPacket), verify);
@@ -66,7 +66,7 @@ test('one TCP conversation cut into generated segments (overlaps, holes, GSO siz
       }
       checkSequence(timer, tight ? 32 * 1024 : 0, frames, true);
     }),
-    fcOptions(FUZZ_SEED ^ 0x5eed, 600),
+    fcOptions(FUZZ_SEED ^ 0x5eed, 2000),
   );
   timer.report();
   assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `worst ${timer.worstMs} ms per packet`);
