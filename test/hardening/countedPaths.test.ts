@@ -42,8 +42,8 @@ function moved(pipe: Pipeline, frame: Uint8Array, verify = true, linkType: numbe
 }
 
 /** A pipeline with an established session C:40000 → S:80 (client ISN 100, server ISN 5000). */
-function established(mode: 'all' | 'none' = 'all'): Pipeline {
-  const pipe = new Pipeline(mode, { midstream: false });
+function established(mode: 'all' | 'none' = 'all', depth = 1024 * 1024): Pipeline {
+  const pipe = new Pipeline(mode, { midstream: false, limits: { depth, lookbehind: 4096, maxQueuedBytes: 256 * 1024, maxQueuedSegments: 1024 } });
   pipe.push(tcp4(C, S, { sport: 40000, dport: 80, seq: 100, flags: TcpFlag.SYN }), LinkType.ETHERNET, 1000);
   pipe.push(tcp4(S, C, { sport: 80, dport: 40000, seq: 5000, ack: 101, flags: TcpFlag.SYN | TcpFlag.ACK }), LinkType.ETHERNET, 1000);
   pipe.push(tcp4(C, S, { sport: 40000, dport: 80, seq: 101, ack: 5001, flags: TcpFlag.ACK }), LinkType.ETHERNET, 1000);
@@ -136,6 +136,16 @@ test('oversized: the same GSO packet with checksums verified is a counted bad ch
   const pipe = established();
   const f = gsoFrame(65535 - 40, null, true);
   assert.equal(moved(pipe, f, true), base(f.length, { 'decode.ipv4': 1, 'decode.tcp': 1, 'decode.tcpBadChecksum': 1, 'decode.anomalous': 1, 'stream.invalidChecksum': 1 }));
+});
+
+test('oversized: a GSO packet crossing the inspection depth is cut there and counted once (stream.pastDepth)', () => {
+  const pipe = established('all', 32 * 1024);
+  const f = gsoFrame(65535 - 40, null, false);
+  assert.equal(moved(pipe, f, false), base(f.length, { 'decode.ipv4': 1, 'decode.tcp': 1, 'stream.pastDepth': 1, 'pipe.appStates': 1, 'app.httpTransactions': 1 }));
+  const flow = pipe.table.flows().next().value!;
+  assert.is(flow.pastDepth, 1, 'to-server direction marked past depth');
+  const st = flow.appState as AppLayerState;
+  assert.is(st.http!.transactions[0]!.requestBody!.received, 32 * 1024 - (request(65495).indexOf('\r\n\r\n') + 4), 'only bytes up to the depth reach the parser');
 });
 
 // ---------------------------------------------------------------------------- zero-length
