@@ -9,6 +9,7 @@ import { AppLayerState } from '../../src/applayer/appLayerState';
 import { openPcap } from '../../src/capture/pcapOpen';
 import { LateralError } from '../../src/errors';
 import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseX509Names } from '../../src/applayer/x509Name';
@@ -171,6 +172,33 @@ test('http: evicting the transaction a direction is still parsing no longer leav
     assert.is(Buffer.from(last.uriRaw!).toString(), '/after');
     assert.is(last.requestProgress, 4);
   }
+});
+
+test('http: a gzip bomb read after every segment is inflated once it fills the body limit, not again per segment', () => {
+  // Found by the hardening tests: every append threw the decoded body away, so reading the
+  // body buffer after each of the 715 segments of a 1 MiB bomb (1 GiB of zeros) re-ran the
+  // bounded inflate each time: ~4 s of CPU, up to ~200 ms per segment, on the worker thread.
+  const bomb = zlib.gzipSync(Buffer.alloc(256 * 1024 * 1024), { level: 9 });
+  const c = new AppLayerCounters();
+  const p = new HttpParser(c);
+  p.feed(true, Buffer.from(`POST / HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\n\r\n`));
+  const tx = p.transactions[0]!;
+  let first: Uint8Array | null = null;
+  const t0 = process.hrtime.bigint();
+  for (let o = 0; o < bomb.length; o += 1460) {
+    p.feed(true, bomb.subarray(o, Math.min(bomb.length, o + 1460)));
+    const b = tx.buffer('http.request_body', true)!;
+    if (b.length >= 100 * 1024 - 1460) {
+      if (first === null) first = b;
+      else assert.ok(b === first, 'the capped body is kept, not inflated again');
+    }
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.ok(first !== null && first.length <= 100 * 1024);
+  assert.is(c.httpDecompressTruncated, 1, 'one body cut at the limit, counted once');
+  assert.ok(c.httpBodyTruncatedBytes > 0, 'compressed bytes past that point are counted as not kept');
+  assert.is(tx.requestProgress, 4, 'the request still completes');
+  assert.ok(ms < 1500, `${ms.toFixed(0)} ms for the whole upload`);
 });
 
 test.run();
