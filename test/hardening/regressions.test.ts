@@ -48,8 +48,8 @@ test('tls: repeated Certificate messages no longer grow the certificate list wit
   assert.is(c.tlsMalformed, 0);
 });
 
-// Best of three runs of f, in ms (after one warm-up), to compare costs at two input sizes:
-// linear work grows with the size ratio, quadratic work with its square.
+// Best of five runs of f, in ms, after three warm-ups: the cost of the work itself, not of a
+// GC pause that happened to fall into one run.
 function bestMs(f: () => void): number {
   for (let i = 0; i < 3; i++) f();
   let best = Infinity;
@@ -68,15 +68,15 @@ function request(headerLines: string): Uint8Array {
 test('http: a header folded over thousands of continuation lines costs linear time', () => {
   // Found by the HTTP fuzzer: each continuation line re-copied the whole value so far, so a
   // 64 KiB header block (about 20000 " b" lines) cost ~250 ms of the single worker thread.
-  const small = request(`X: a\r\n${' b\n'.repeat(4000)}`);
   const big = request(`X: a\r\n${' b\n'.repeat(16000)}`);
   const p = new HttpParser();
   p.feed(true, big);
   const tx = p.transactions[0]!;
   assert.is(tx.requestHeaders[0]!.value.length, 1 + 2 * 16000, 'every continuation line kept');
   assert.ok((tx.anomalies & HttpAnomaly.FOLDED_HEADER) !== 0);
-  const ratio = bestMs(() => new HttpParser().feed(true, big)) / Math.max(0.05, bestMs(() => new HttpParser().feed(true, small)));
-  assert.ok(ratio < 10, `4x the lines cost ${ratio.toFixed(1)}x the time (quadratic: ~16x)`);
+  // Quadratic: ~150 ms here for this block; linear: ~5 ms (best of 5, so GC pauses do not count).
+  const ms = bestMs(() => new HttpParser().feed(true, big));
+  assert.ok(ms < 80, `${ms.toFixed(1)} ms for 16000 continuation lines`);
 });
 
 test('http: repeated header names are joined at most 64 times per message, the rest counted (libhtp)', () => {
@@ -91,10 +91,10 @@ test('http: repeated header names are joined at most 64 times per message, the r
   assert.is(c.httpHeadersDropped, 35);
   assert.ok((tx.anomalies & HttpAnomaly.HEADER_LIMIT) !== 0);
   assert.ok(tx.buffer('http.host', true) !== null, 'headers after the dropped ones still parsed');
-  const small = request('a:\n'.repeat(4000));
+  // Quadratic: ~250 ms here for this request; linear: ~5 ms (best of 5).
   const big = request('a:\n'.repeat(16000));
-  const ratio = bestMs(() => new HttpParser().feed(true, big)) / Math.max(0.05, bestMs(() => new HttpParser().feed(true, small)));
-  assert.ok(ratio < 10, `4x the lines cost ${ratio.toFixed(1)}x the time (quadratic: ~16x)`);
+  const ms = bestMs(() => new HttpParser().feed(true, big));
+  assert.ok(ms < 80, `${ms.toFixed(1)} ms for 16000 repeats`);
 });
 
 test('http: at most 1024 distinct header names per message, the rest counted', () => {
