@@ -60,6 +60,12 @@ export class HttpBody {
     this.decoded = null;
   }
 
+  /** Bytes this body holds (kept input, and the inflated copy when there is one). */
+  get retainedBytes(): number {
+    const d = this.decoded;
+    return this.raw.length + (d !== null && d.buffer !== this.raw.buffer ? d.length : 0);
+  }
+
   /** The body bytes for inspection: decoded, at most `limit` bytes. */
   bytes(): Uint8Array {
     if (this.encoding === HttpEncoding.IDENTITY) return this.raw.subarray(0, this.rawLen);

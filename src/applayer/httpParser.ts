@@ -26,6 +26,13 @@ export interface HttpLimits {
   /** Compressed bytes kept per body before inflating. */
   compressedBodyLimit: number;
   maxTransactions: number;
+  /**
+   * Bytes the kept transactions of one flow may hold together (see
+   * HttpTransaction.retainedBytes); past it the oldest are evicted like past maxTransactions.
+   * Without it one connection could pin 256 × (64 KiB headers + bodies), ~75 MiB measured.
+   * Optional so limits written out in full elsewhere stay valid; 0 = no byte budget.
+   */
+  maxRetainedBytes?: number;
 }
 
 // Suricata 7 defaults: request-body-limit / response-body-limit 100 KiB; libhtp's hard
@@ -37,6 +44,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   responseBodyLimit: 100 * 1024,
   compressedBodyLimit: 1024 * 1024,
   maxTransactions: 256,
+  maxRetainedBytes: 8 * 1024 * 1024,
 };
 
 /** Anomaly bits set on HttpTransaction.anomalies. */
@@ -352,16 +360,26 @@ export class HttpParser {
     const tx = new HttpTransaction(this.nextId++);
     this.counters.httpTransactions++;
     this.transactions.push(tx);
-    if (this.transactions.length > this.limits.maxTransactions) {
-      const old = this.transactions.shift()!;
-      this.counters.httpTxEvicted++;
-      if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
-      // A direction still parsing the evicted transaction (mid-headers or mid-body) finishes
-      // that message into it, detached from the list. Dropping it here left the direction in
-      // a header or body state without a transaction, and its next header line threw (found
-      // by the hardening fuzzer: 256 one-line HTTP/0.9 requests during a split response).
+    if (this.transactions.length > this.limits.maxTransactions) this.evictOldest();
+    const budget = this.limits.maxRetainedBytes ?? 0;
+    if (budget > 0) {
+      // Once per new transaction (not per packet): sum what the flow keeps, drop the oldest.
+      let bytes = 0;
+      for (const t of this.transactions) bytes += t.retainedBytes();
+      while (bytes > budget && this.transactions.length > 1) bytes -= this.evictOldest().retainedBytes();
     }
     return tx;
+  }
+
+  private evictOldest(): HttpTransaction {
+    const old = this.transactions.shift()!;
+    this.counters.httpTxEvicted++;
+    if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
+    // A direction still parsing the evicted transaction (mid-headers or mid-body) finishes
+    // that message into it, detached from the list. Dropping it here left the direction in
+    // a header or body state without a transaction, and its next header line threw (found
+    // by the hardening fuzzer: 256 one-line HTTP/0.9 requests during a split response).
+    return old;
   }
 
   // libhtp htp_parse_request_line_generic: method, whitespace, target, whitespace, protocol.

@@ -106,6 +106,15 @@ export class HttpTransaction {
     return Number.isInteger(n) ? n : 0;
   }
 
+  /**
+   * Approximate bytes this transaction keeps: start lines, header blocks and bodies (derived
+   * buffers and joined header values are not counted). For the parser's per-flow budget.
+   */
+  retainedBytes(): number {
+    return (this.requestLine?.length ?? 0) + (this.requestHeadersRaw?.length ?? 0) + (this.requestBody?.retainedBytes ?? 0) +
+      (this.responseLine?.length ?? 0) + (this.responseHeadersRaw?.length ?? 0) + (this.responseBody?.retainedBytes ?? 0);
+  }
+
   /** Drops cached buffers (the parser calls this when the transaction changes). */
   invalidate(): void {
     if (this.cache !== null) this.cache.clear();

@@ -201,4 +201,23 @@ test('http: a gzip bomb read after every segment is inflated once it fills the b
   assert.ok(ms < 1500, `${ms.toFixed(0)} ms for the whole upload`);
 });
 
+test('http: what one flow keeps in transactions is bounded in bytes too, the oldest evicted and counted', () => {
+  // Found by the hardening tests: 256 pipelined requests with 60 KiB of headers and a
+  // 100 KiB body each, never answered, kept ~75 MB alive for one connection.
+  const c = new AppLayerCounters();
+  const st = new AppLayerState(true, c);
+  const headers = `X-Pad: ${'a'.repeat(15000)}\r\n`.repeat(4);
+  const body = 'b'.repeat(100 * 1024);
+  for (let i = 0; i < 300; i++) st.feed(true, Buffer.from(`POST /u${i} HTTP/1.1\r\nHost: h\r\n${headers}Content-Length: ${body.length}\r\n\r\n${body}`));
+  const txs = st.http!.transactions;
+  const kept = txs.reduce((n, t) => n + t.retainedBytes(), 0);
+  const one = txs[txs.length - 1]!.retainedBytes();
+  assert.ok(kept <= 8 * 1024 * 1024 + one, `${kept} bytes kept`);
+  assert.ok(txs.length < 100, `${txs.length} transactions kept`);
+  assert.is(c.httpTxEvicted, 300 - txs.length, 'every evicted transaction counted');
+  const last = txs[txs.length - 1]!;
+  assert.is(Buffer.from(last.uriRaw!).toString(), '/u299');
+  assert.is(last.requestBody!.received, body.length, 'the newest request is whole');
+});
+
 test.run();
