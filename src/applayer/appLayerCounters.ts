@@ -21,6 +21,8 @@ export class AppLayerCounters {
   httpDecompressTruncated = 0;
   /** Transactions dropped because too many were open on one flow. */
   httpTxEvicted = 0;
+  /** Header fields not kept: beyond 64 repetitions or 1024 names per message (libhtp-like). */
+  httpHeadersDropped = 0;
   httpTunnels = 0;
   /** Client bytes after CONNECT beyond what is held until the response (64 KiB). */
   httpConnectHeldDropped = 0;
@@ -29,6 +31,8 @@ export class AppLayerCounters {
   tlsRecords = 0;
   tlsMalformed = 0;
   tlsHeartbeats = 0;
+  /** Certificates not kept because the per-flow bound (count or bytes) was reached. */
+  tlsCertificatesDropped = 0;
   sshBanners = 0;
   sshMalformed = 0;
   /** Stream gaps reported by reassembly; the parser of that direction stops. */

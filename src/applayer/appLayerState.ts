@@ -96,7 +96,6 @@ export class AppLayerState {
     const det = toServer ? this.detTs : this.detTc;
     if (det.verdict === D_UNKNOWN) return;
     const take = Math.min(end - start, this.config.detectLimit - det.len);
-    if (take < end - start) this.counters.detectBufferOverflow += end - start - take;
     if (det.len + take > det.buf.length) {
       const nb = new Uint8Array(Math.min(this.config.detectLimit, Math.max(det.len + take, det.buf.length * 2, 512)));
       nb.set(det.buf.subarray(0, det.len));
@@ -113,6 +112,9 @@ export class AppLayerState {
       if (take < end - start) this.parse(toServer, data, start + take, end);
       return;
     }
+    // Bytes beyond the detection window are lost only when detection did not succeed (on
+    // success they were parsed above), so only then are they counted as dropped.
+    if (take < end - start) this.counters.detectBufferOverflow += end - start - take;
     if (p !== DETECT_NEED_MORE || det.len >= this.config.detectLimit) {
       det.verdict = D_UNKNOWN;
       this.maybeFail();

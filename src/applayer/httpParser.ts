@@ -16,7 +16,7 @@ import { allocBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
 import { AppLayerCounters } from './appLayerCounters';
 import { HttpBody, parseContentEncoding } from './httpBody';
-import { addHeader, HttpProgress, HttpTransaction } from './httpTransaction';
+import { HttpHeader, HttpProgress, HttpTransaction, joinHeaderValue } from './httpTransaction';
 
 export interface HttpLimits {
   maxLine: number;
@@ -26,6 +26,13 @@ export interface HttpLimits {
   /** Compressed bytes kept per body before inflating. */
   compressedBodyLimit: number;
   maxTransactions: number;
+  /**
+   * Bytes the kept transactions of one flow may hold together (see
+   * HttpTransaction.retainedBytes); past it the oldest are evicted like past maxTransactions.
+   * Without it one connection could pin 256 × (64 KiB headers + bodies), ~75 MiB measured.
+   * Optional so limits written out in full elsewhere stay valid; 0 = no byte budget.
+   */
+  maxRetainedBytes?: number;
 }
 
 // Suricata 7 defaults: request-body-limit / response-body-limit 100 KiB; libhtp's hard
@@ -37,6 +44,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   responseBodyLimit: 100 * 1024,
   compressedBodyLimit: 1024 * 1024,
   maxTransactions: 256,
+  maxRetainedBytes: 8 * 1024 * 1024,
 };
 
 /** Anomaly bits set on HttpTransaction.anomalies. */
@@ -50,7 +58,16 @@ export const HttpAnomaly = {
   LINE_TOO_LONG: 1 << 6,
   RESPONSE_WITHOUT_REQUEST: 1 << 7,
   INTERIM_RESPONSE: 1 << 8,
+  /** Header fields dropped: too many repetitions or too many distinct names (see below). */
+  HEADER_LIMIT: 1 << 9,
 } as const;
+
+// libhtp (PR #212, Suricata 5+) keeps at most 64 repetitions of header names per message and
+// drops the values of further ones ("Excessive header repetitions"): joining every repeat
+// made a 64 KiB block of "a: b" lines cost quadratic time. Distinct names are bounded too, so
+// a block of tiny unique headers cannot make a per-message table of tens of thousands.
+const MAX_HEADER_REPETITIONS = 64;
+const MAX_HEADERS = 1024;
 
 // Per-direction states.
 const S_LINE = 0;
@@ -76,10 +93,11 @@ class Direction {
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
-  /** Per header field: content start/end in `hdr`, or its unfolded copy when folded. */
+  /** Per header field: content start/end in `hdr`, and for a folded field the start/end
+   *  pairs of its continuation lines in `hdr` (joined once, when the headers end). */
   hStart: number[] = [];
   hEnd: number[] = [];
-  hFolded: Array<Uint8Array | null> = [];
+  hFolded: Array<number[] | null> = [];
   nHdr = 0;
   remaining = 0;
   tx: HttpTransaction | null = null;
@@ -132,6 +150,20 @@ function parseContentLength(v: Uint8Array): number {
     n = n * 10 + (c - 0x30);
   }
   return n;
+}
+
+/** A folded field: its first line's content and each continuation line, in one copy. */
+function unfold(block: Uint8Array, start: number, end: number, pieces: number[]): Uint8Array {
+  let len = end - start;
+  for (let i = 0; i < pieces.length; i += 2) len += pieces[i + 1]! - pieces[i]!;
+  const out = new Uint8Array(len);
+  out.set(block.subarray(start, end));
+  let at = end - start;
+  for (let i = 0; i < pieces.length; i += 2) {
+    out.set(block.subarray(pieces[i]!, pieces[i + 1]!), at);
+    at += pieces[i + 1]! - pieces[i]!;
+  }
+  return out;
 }
 
 function hasChunked(te: Uint8Array | null): boolean {
@@ -328,14 +360,26 @@ export class HttpParser {
     const tx = new HttpTransaction(this.nextId++);
     this.counters.httpTransactions++;
     this.transactions.push(tx);
-    if (this.transactions.length > this.limits.maxTransactions) {
-      const old = this.transactions.shift()!;
-      this.counters.httpTxEvicted++;
-      if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
-      if (this.req.tx === old) this.req.tx = null;
-      if (this.res.tx === old) this.res.tx = null;
+    if (this.transactions.length > this.limits.maxTransactions) this.evictOldest();
+    const budget = this.limits.maxRetainedBytes ?? 0;
+    if (budget > 0) {
+      // Once per new transaction (not per packet): sum what the flow keeps, drop the oldest.
+      let bytes = 0;
+      for (const t of this.transactions) bytes += t.retainedBytes();
+      while (bytes > budget && this.transactions.length > 1) bytes -= this.evictOldest().retainedBytes();
     }
     return tx;
+  }
+
+  private evictOldest(): HttpTransaction {
+    const old = this.transactions.shift()!;
+    this.counters.httpTxEvicted++;
+    if (this.nextResponseTxId <= old.id) this.nextResponseTxId = old.id + 1;
+    // A direction still parsing the evicted transaction (mid-headers or mid-body) finishes
+    // that message into it, detached from the list. Dropping it here left the direction in
+    // a header or body state without a transaction, and its next header line threw (found
+    // by the hardening fuzzer: 256 one-line HTTP/0.9 requests during a split response).
+    return old;
   }
 
   // libhtp htp_parse_request_line_generic: method, whitespace, target, whitespace, protocol.
@@ -440,13 +484,12 @@ export class HttpParser {
     if (line.length === 0) return;
     const k = d.nHdr - 1;
     if (isSpace(line[0]!) && k >= 0) {
-      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is.
+      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is. Only its
+      // place in the block is noted: joining here, line by line, made a block of thousands of
+      // short continuation lines cost quadratic time (found by the hardening fuzzer).
       tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
-      const prev = d.hFolded[k] ?? d.hdr.subarray(d.hStart[k]!, d.hEnd[k]!);
-      const joined = new Uint8Array(prev.length + line.length);
-      joined.set(prev);
-      joined.set(line, prev.length);
-      d.hFolded[k] = joined;
+      const pieces = d.hFolded[k] ?? (d.hFolded[k] = []);
+      pieces.push(off, off + line.length);
       return;
     }
     d.hStart[d.nHdr] = off;
@@ -501,7 +544,7 @@ export class HttpParser {
     return block;
   }
 
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array): void {
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader>, repeats: number): number {
     const colon = h.indexOf(0x3a);
     let name: Uint8Array;
     let value: Uint8Array;
@@ -519,14 +562,27 @@ export class HttpParser {
       value = trim(h.subarray(colon + 1));
     }
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
-    if (asciiEq(name, 'content-length')) {
-      for (const x of list) {
-        if (x.key === 'content-length' && parseContentLength(x.value) !== parseContentLength(value)) {
-          tx.anomalies |= HttpAnomaly.CONTENT_LENGTH_CONFLICT;
-        }
+    const key = latin1Text(name).toLowerCase();
+    const existing = index.get(key);
+    if (existing !== undefined) {
+      if (repeats >= MAX_HEADER_REPETITIONS) return this.dropHeader(tx, repeats);
+      if (key === 'content-length' && parseContentLength(existing.value) !== parseContentLength(value)) {
+        tx.anomalies |= HttpAnomaly.CONTENT_LENGTH_CONFLICT;
       }
+      joinHeaderValue(existing, value);
+      return repeats + 1;
     }
-    addHeader(list, name, value);
+    if (list.length >= MAX_HEADERS) return this.dropHeader(tx, repeats);
+    const header: HttpHeader = { name, key, value };
+    list.push(header);
+    index.set(key, header);
+    return repeats;
+  }
+
+  private dropHeader(tx: HttpTransaction, repeats: number): number {
+    tx.anomalies |= HttpAnomaly.HEADER_LIMIT;
+    this.counters.httpHeadersDropped++;
+    return repeats;
   }
 
   private headersComplete(toServer: boolean, d: Direction): void {
@@ -535,8 +591,13 @@ export class HttpParser {
     const end = d.hdrLen;
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
+    // The message's header list starts empty (a new transaction, or reset by statusLine).
+    const index = new Map<string, HttpHeader>();
+    for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    let repeats = 0;
     for (let i = 0; i < d.nHdr; i++) {
-      this.addField(toServer, tx, d.hFolded[i] ?? block.subarray(d.hStart[i]!, d.hEnd[i]!));
+      const pieces = d.hFolded[i];
+      repeats = this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!), index, repeats);
       d.hFolded[i] = null;
     }
     d.nHdr = 0;

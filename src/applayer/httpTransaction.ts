@@ -41,11 +41,16 @@ export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8A
   const key = latin1Text(name).toLowerCase();
   for (const h of headers) {
     if (h.key === key) {
-      if (key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
+      joinHeaderValue(h, value);
       return;
     }
   }
   headers.push({ name, key, value });
+}
+
+/** A repeat of header h: its value is appended after ", " (a repeated Content-Length is not). */
+export function joinHeaderValue(h: HttpHeader, value: Uint8Array): void {
+  if (h.key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
 }
 
 export class HttpTransaction {
@@ -99,6 +104,15 @@ export class HttpTransaction {
     if (!this.statusCode) return 0;
     const n = Number(latin1Text(this.statusCode));
     return Number.isInteger(n) ? n : 0;
+  }
+
+  /**
+   * Approximate bytes this transaction keeps: start lines, header blocks and bodies (derived
+   * buffers and joined header values are not counted). For the parser's per-flow budget.
+   */
+  retainedBytes(): number {
+    return (this.requestLine?.length ?? 0) + (this.requestHeadersRaw?.length ?? 0) + (this.requestBody?.retainedBytes ?? 0) +
+      (this.responseLine?.length ?? 0) + (this.responseHeadersRaw?.length ?? 0) + (this.responseBody?.retainedBytes ?? 0);
   }
 
   /** Drops cached buffers (the parser calls this when the transaction changes). */

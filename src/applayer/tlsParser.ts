@@ -21,6 +21,11 @@ const HS_CERTIFICATE = 11;
 const MAX_RECORD = 16384 + 2048;
 const MAX_HANDSHAKE = 256 * 1024;
 const MAX_HEARTBEATS = 64;
+// Certificates kept per flow: a server may send Certificate messages again and again
+// (renegotiation, or on purpose), so the list is bounded like everything else; real chains
+// are a handful of certificates and well under 64 KiB.
+const MAX_CERTIFICATES = 16;
+const MAX_CERTIFICATE_BYTES = MAX_HANDSHAKE;
 
 export interface TlsHeartbeat {
   toServer: boolean;
@@ -69,6 +74,7 @@ export class TlsParser {
   certIssuer: string | null = null;
   /** DER of each certificate the server sent (chain order), bounded by the handshake limit. */
   certificates: Uint8Array[] = [];
+  private certificateBytes = 0;
   heartbeats: TlsHeartbeat[] = [];
   clientHelloSeen = false;
   serverHelloSeen = false;
@@ -241,7 +247,12 @@ export class TlsParser {
     while (o + 3 <= end) {
       const cl = (m[o]! << 16) | (m[o + 1]! << 8) | m[o + 2]!;
       if (o + 3 + cl > end) throw new RangeError('short');
-      this.certificates.push(m.slice(o + 3, o + 3 + cl));
+      if (this.certificates.length < MAX_CERTIFICATES && this.certificateBytes + cl <= MAX_CERTIFICATE_BYTES) {
+        this.certificates.push(m.slice(o + 3, o + 3 + cl));
+        this.certificateBytes += cl;
+      } else {
+        this.counters.tlsCertificatesDropped++;
+      }
       o += 3 + cl;
     }
     const first = this.certificates[0];

@@ -63,8 +63,9 @@ function stringValue(d: Uint8Array, t: Tlv): string {
   const b = Buffer.from(d.buffer, d.byteOffset + t.start, t.end - t.start);
   if (t.tag === 0x0c) return b.toString('utf8'); // UTF8String
   if (t.tag === 0x1e) {
-    // BMPString: UTF-16BE
-    const sw = Buffer.from(b);
+    // BMPString: UTF-16BE. An odd length is malformed; swap16 would throw on it, so the
+    // stray last byte is left out.
+    const sw = Buffer.from(b.subarray(0, b.length & ~1));
     sw.swap16();
     return sw.toString('utf16le');
   }
