@@ -19,6 +19,7 @@ import {
   IptablesRule,
   parseIptablesSave,
   ruleTag,
+  SavedRule,
   validateBridgeName,
 } from './firewallRules';
 
@@ -155,14 +156,15 @@ export class Firewall {
     return parseIptablesSave(this.save(fam, 'filter', false)).chains.get('filter')?.includes(chain) ?? false;
   }
 
-  /** `iptables -C`: the kernel's own comparison, immune to iptables-save's argument order. */
-  private ruleExists(fam: IpFamily, r: IptablesRule): boolean {
-    try {
-      execFileSync(this.cmd(fam), ['-w', '5', '-t', r.table, '-C', r.chain, ...r.spec], { stdio: 'ignore', timeout: 30000 });
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * Whether a rule of ours is in the kernel, compared on what identifies it (table, chain,
+   * target, match modules, interfaces, our comment tag) in iptables-save's listing. Not
+   * `iptables -C`: iptables-nft cannot -C a CONNMARK --mask rule it listed itself.
+   */
+  private ruleExists(fam: IpFamily, r: IptablesRule, saved?: SavedRule[]): boolean {
+    const rules = saved ?? parseIptablesSave(this.save(fam, r.table, false)).rules;
+    const want = ruleSignature(r.table, r.chain, r.spec);
+    return rules.some((x) => ruleSignature(x.table, x.chain, x.spec) === want);
   }
 
   private bridgeRule(fam: IpFamily, bridge: string): IptablesRule {
@@ -244,11 +246,12 @@ export class Firewall {
     const missing: string[] = [];
     for (const fam of FAMILIES) {
       const plan = this.plans[fam];
+      const saved = [...parseIptablesSave(this.save(fam, 'filter', false)).rules, ...parseIptablesSave(this.save(fam, 'mangle', false)).rules];
       if (this.options.hook === 'auto' && this.hookChains[fam] === 'FORWARD' && this.chainExists(fam, 'DOCKER-USER')) {
         missing.push(`${this.cmd(fam)}: hook belongs in DOCKER-USER now`);
       }
       for (const r of [...plan.hookRules, ...plan.chainRules]) {
-        if (!this.ruleExists(fam, r)) missing.push(`${this.cmd(fam)} -t ${r.table} -A ${r.chain} ${r.spec.join(' ')}`);
+        if (!this.ruleExists(fam, r, saved)) missing.push(`${this.cmd(fam)} -t ${r.table} -A ${r.chain} ${r.spec.join(' ')}`);
       }
     }
     return missing;
@@ -279,6 +282,16 @@ export class Firewall {
     }
     return hits;
   }
+}
+
+/** What identifies one of our rules, independent of the order iptables-save prints it in. */
+function ruleSignature(table: string, chain: string, spec: readonly string[]): string {
+  const get = (flag: string): string => {
+    const i = spec.indexOf(flag);
+    return i >= 0 ? spec[i + 1] ?? '' : '';
+  };
+  const modules = spec.filter((_, i) => i > 0 && spec[i - 1] === '-m').sort().join(',');
+  return [table, chain, get('-j'), get('-i'), get('-o'), get('--comment'), modules].join('|');
 }
 
 /**
