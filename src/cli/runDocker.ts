@@ -10,7 +10,7 @@
 //   const docker = await prepareDockerRun(argv, log);           // before parseRunOptions
 //   const opts = parseRunOptions(docker ? docker.argv : argv);
 //   ... firewall.install() ...
-//   const protection = await docker?.protect(firewall, opts.eve); // after install
+//   await docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]); // after install
 //   ... on stop: docker?.close() before firewall.remove()
 import * as fs from 'node:fs';
 import type { Firewall } from '../capture/firewall';
@@ -134,8 +134,11 @@ export interface DockerRunSetup {
   vars(): EastWestVars;
   /** Labelled containers' modes for the workers' ContainerModeTable; re-post on 'change'. */
   modeSnapshot(): ContainerModeSnapshot;
-  /** After firewall.install(): follow the networks, check the rules, run the canary. */
-  protect(firewall: Firewall, eve: string | undefined): Promise<DockerProtection>;
+  /**
+   * After firewall.install(): follow the networks, check the rules, run the canary (which
+   * then requires that a worker bound to queues first..last received the probe).
+   */
+  protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection>;
   close(): void;
 }
 
@@ -165,10 +168,11 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
     identity,
     vars: () => eastWestVarsWithOverride(directory, options.networks, options.varsFile),
     modeSnapshot: () => containerModeSnapshot(directory),
-    async protect(firewall: Firewall, eve: string | undefined): Promise<DockerProtection> {
+    async protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection> {
       protection = new DockerProtection({
         directory,
         firewall,
+        queues,
         networks: options.networks,
         checkIntervalMs: options.checkIntervalMs,
         canary: options.canary,

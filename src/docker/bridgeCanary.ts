@@ -20,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firewall } from '../capture/firewall';
 import { validateBridgeName } from '../capture/firewallRules';
+import { readNfqueueProc } from '../capture/nfqueueProc';
 
 export interface CanaryResult {
   bridge: string;
@@ -36,6 +37,21 @@ export interface CanaryOptions {
   packets?: number;
   /** Wait after sending before reading the counters, ms (default 150). */
   settleMs?: number;
+  /**
+   * Lateral's queues (first, last): when given, the packets must also have been handed to a
+   * bound listener — the kernel's per-queue id sequence (/proc/net/netfilter/nfnetlink_queue)
+   * must grow — not only have matched the rule (which --queue-bypass lets pass unbound).
+   */
+  queues?: readonly [number, number];
+}
+
+/** Packets handed to listeners of queues first..last since they were bound, or -1 if none is bound. */
+export function queuedToListeners(first: number, last: number): number {
+  const bound = readNfqueueProc().filter((e) => e.queue >= first && e.queue <= last);
+  if (bound.length === 0) return -1;
+  let n = 0;
+  for (const e of bound) n += e.idSequence;
+  return n;
 }
 
 /** The queue rule hit counters; the Firewall gives them, tests may pass their own. */
@@ -92,11 +108,24 @@ export async function probeBridge(bridge: string, counter: BridgeHitCounter, opt
     for (const ns of [nsA, nsB]) ip(['-n', ns, 'link', 'set', 'probe', 'up']);
 
     const before = counter.bridgeQueueHits().get(bridge) ?? 0;
+    const q = options.queues;
+    const queuedBefore = q ? queuedToListeners(q[0], q[1]) : 0;
     // Bash's /dev/udp: one datagram per redirection, no extra tool in the image.
     const send = `for i in $(seq 1 ${packets}); do printf '${CANARY_PAYLOAD}' > /dev/udp/${PROBE_B}/9; done`;
     execFileSync('ip', ['netns', 'exec', nsA, 'bash', '-c', send], { stdio: 'ignore', timeout: 10000 });
     await sleep(options.settleMs ?? 150);
     const hits = (counter.bridgeQueueHits().get(bridge) ?? 0) - before;
+    if (hits > 0 && q) {
+      const queuedAfter = queuedToListeners(q[0], q[1]);
+      if (queuedBefore < 0 || queuedAfter <= queuedBefore) {
+        return {
+          bridge,
+          protected: false,
+          hits,
+          reason: `the probe matched the queue rule on ${bridge} but no Lateral worker received it (queues ${q[0]}-${q[1]} ${queuedAfter < 0 ? 'not bound' : 'received nothing'})`,
+        };
+      }
+    }
     if (hits > 0) return { bridge, protected: true, hits, reason: '' };
     return {
       bridge,

@@ -23,6 +23,8 @@ export interface DockerProtectionOptions {
   /** Run the canary on start and on each new bridge (default true). */
   canary?: boolean;
   log?: (line: string) => void;
+  /** Lateral's queues: the canary then also requires that a bound worker received the probe. */
+  queues?: readonly [number, number];
   /** Probe one bridge; tests and the CLI use probeBridge (the default). */
   probe?: (bridge: string, firewall: Firewall) => Promise<CanaryResult>;
 }
@@ -81,7 +83,7 @@ export class DockerProtection extends EventEmitter {
     this.firewall = options.firewall;
     this.wanted = options.networks;
     this.log = options.log ?? (() => undefined);
-    this.probe = options.probe ?? ((b, fw) => probeBridge(b, fw));
+    this.probe = options.probe ?? ((b, fw) => probeBridge(b, fw, { queues: options.queues }));
     this.canaryOn = options.canary ?? true;
     this.checkIntervalMs = options.checkIntervalMs ?? 2000;
   }

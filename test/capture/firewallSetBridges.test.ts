@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Firewall, listFirewallLeftovers } from '../../src/capture/firewall';
 import { probeBridge } from '../../src/docker/bridgeCanary';
+import { NfQueue } from '../../src/capture/nfqueue';
 
 const tag = (process.pid % 100000).toString(36) + Math.floor(Math.random() * 1296).toString(36);
 const BR1 = `w2f${tag}a`;
@@ -76,6 +77,26 @@ if (!root) {
     assert.not.match(links, /lcn[0-9a-f]{8}[ab]/);
     const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     assert.not.match(ns, /lateral-canary-/);
+  });
+
+  test('with the queue range given, the canary also needs a bound worker to receive the probe', async () => {
+    fw!.setBridges([BR1]);
+    const unbound = await probeBridge(BR1, fw!, { queues: [queue, queue] });
+    assert.not.ok(unbound.protected);
+    assert.ok(unbound.hits > 0);
+    assert.match(unbound.reason, /no Lateral worker received it .*not bound/);
+    let seen = 0;
+    const q = new NfQueue({ queue, repeatMark: 0x100000, bypassMark: 0x200000, failOpen: true });
+    try {
+      q.start((b) => {
+        seen += b.count;
+      });
+      const bound = await probeBridge(BR1, fw!, { queues: [queue, queue] });
+      assert.ok(bound.protected, bound.reason);
+      assert.ok(seen >= 3, `worker saw ${seen}`);
+    } finally {
+      q.close();
+    }
   });
 
   test('an empty bridge list removes the rules; a bridge coming back reinstalls them', () => {
