@@ -246,8 +246,9 @@ export class Firewall {
     const missing: string[] = [];
     for (const fam of FAMILIES) {
       const plan = this.plans[fam];
-      const saved = [...parseIptablesSave(this.save(fam, 'filter', false)).rules, ...parseIptablesSave(this.save(fam, 'mangle', false)).rules];
-      if (this.options.hook === 'auto' && this.hookChains[fam] === 'FORWARD' && this.chainExists(fam, 'DOCKER-USER')) {
+      const filter = parseIptablesSave(this.save(fam, 'filter', false));
+      const saved = [...filter.rules, ...parseIptablesSave(this.save(fam, 'mangle', false)).rules];
+      if (this.options.hook === 'auto' && this.hookChains[fam] === 'FORWARD' && (filter.chains.get('filter') ?? []).includes('DOCKER-USER')) {
         missing.push(`${this.cmd(fam)}: hook belongs in DOCKER-USER now`);
       }
       for (const r of [...plan.hookRules, ...plan.chainRules]) {

@@ -34,7 +34,11 @@ export interface ContainerModeSnapshot {
 }
 
 export class ContainerModeTable {
-  private readonly v4 = new Map<number, number>();
+  /**
+   * IPv4 → mode, as (address >> 2) → 4 modes indexed by the low 2 bits: keys stay within
+   * V8's 31-bit small integers (pointer compression), so a lookup allocates no heap number.
+   */
+  private readonly v4 = new Map<number, Uint8Array>();
   private readonly v6: Uint8Array;
   private readonly v6Modes: Uint8Array;
 
@@ -43,7 +47,12 @@ export class ContainerModeTable {
     /** ContainerMode.PROTECT (Lateral's default, IPS) or MONITOR. */
     readonly globalMode: number = ContainerMode.PROTECT,
   ) {
-    for (let i = 0; i < snapshot.ipv4.length; i++) this.v4.set(snapshot.ipv4[i]! | 0, snapshot.ipv4Modes[i]!);
+    for (let i = 0; i < snapshot.ipv4.length; i++) {
+      const a = snapshot.ipv4[i]! >>> 0;
+      let quad = this.v4.get(a >>> 2);
+      if (quad === undefined) this.v4.set(a >>> 2, (quad = new Uint8Array(4)));
+      quad[a & 3] = snapshot.ipv4Modes[i]!;
+    }
     this.v6 = Uint8Array.from(snapshot.ipv6);
     this.v6Modes = Uint8Array.from(snapshot.ipv6Modes);
   }
@@ -53,8 +62,8 @@ export class ContainerModeTable {
     const a = addr16;
     const o = offset;
     if (a[o + 10] === 0xff && a[o + 11] === 0xff && (a[o]! | a[o + 1]! | a[o + 2]! | a[o + 3]! | a[o + 4]! | a[o + 5]! | a[o + 6]! | a[o + 7]! | a[o + 8]! | a[o + 9]!) === 0) {
-      const m = this.v4.get((a[o + 12]! << 24) | (a[o + 13]! << 16) | (a[o + 14]! << 8) | a[o + 15]!);
-      return (m ?? ContainerMode.DEFAULT) as ContainerModeValue;
+      const quad = this.v4.get((a[o + 12]! << 22) | (a[o + 13]! << 14) | (a[o + 14]! << 6) | (a[o + 15]! >> 2));
+      return (quad === undefined ? ContainerMode.DEFAULT : quad[a[o + 15]! & 3]!) as ContainerModeValue;
     }
     const t = this.v6;
     for (let e = 0, k = 0; e < t.length; e += 16, k++) {
