@@ -10,7 +10,7 @@
 //   const docker = await prepareDockerRun(argv, log);           // before parseRunOptions
 //   const opts = parseRunOptions(docker ? docker.argv : argv);
 //   ... firewall.install() ...
-//   await docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]); // after install
+//   docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]); // after install, not awaited
 //   ... on stop: docker?.close() before firewall.remove()
 import * as fs from 'node:fs';
 import type { Firewall } from '../capture/firewall';
