@@ -9,6 +9,7 @@ import { NfqueueProcEntry, readNfqueueProc, uninspectedPackets } from '../captur
 import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
 import type { RunWorkerData, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
+import { DOCKER_RUN_USAGE, prepareDockerRun } from './runDocker';
 
 interface QueueWorker {
   queue: number;
@@ -109,10 +110,12 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(RUN_USAGE);
+    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE);
     return 0;
   }
-  const opts = parseRunOptions(argv);
+  // --all-networks / --network: the bridges come from Docker (src/cli/runDocker.ts).
+  const docker = await prepareDockerRun(argv, log);
+  const opts = parseRunOptions(docker ? docker.argv : argv);
   for (const b of opts.bridges) {
     if (!bridgeExists(b)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: bridge ${b} does not exist (ip link show type bridge)`);
   }
@@ -138,6 +141,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
+    docker?.close();
     await Promise.all(workers.map(stopWorker));
     throw failed.reason;
   }
@@ -145,6 +149,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   try {
     firewall.install(); // removes what it installed itself when it fails half-way
   } catch (e) {
+    docker?.close();
     await Promise.all(workers.map(stopWorker));
     throw e;
   }
@@ -153,6 +158,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
       `iptables-${firewall.backend.name}: ${firewall.backend.reason}; hook ${firewall.hookDescription}; instance ${opts.instance})`,
   );
+  if (docker) {
+    const vars = docker.vars();
+    log(`docker: protecting ${docker.options.networks ? docker.options.networks.join(',') : 'all bridge networks'}; HOME_NET=${vars.HOME_NET} EXTERNAL_NET=${vars.EXTERNAL_NET}`);
+    // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
+    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
+  }
 
   const ourProc = (): NfqueueProcEntry[] => {
     try {
@@ -193,6 +204,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       if (signal.startsWith('worker')) exitCode = 1;
       if (timer) clearInterval(timer);
       log(`${signal}: removing rules`);
+      docker?.close();
       let code = exitCode;
       // Kernel counters are read while the rules (and their hit counters) still exist.
       const k = kernelCounters();
