@@ -15,7 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import * as client from 'prom-client';
 import { PassiveCapture } from '../capture/passiveCapture';
 import { loadDetectConfig } from '../detect/detectConfig';
-import { loadRuleFiles } from '../detect/ruleLoader';
+import { loadRuleFiles, type RuleSet } from '../detect/ruleLoader';
 import { DetectEngine } from '../detect/detectEngine';
 import { EveWriter } from '../output/eveWriter';
 import { startEveStats, type StatsSnapshot } from '../output/eveStats';
@@ -134,6 +134,23 @@ function yamlSetsAddressVar(file: string, name: string): boolean {
   return groups !== null && typeof groups === 'object' && Object.prototype.hasOwnProperty.call(groups, name);
 }
 
+/**
+ * Loads the rules with watch's variables: Suricata's defaults and the YAML, except that
+ * EXTERNAL_NET is `any` unless the YAML sets it. East-west every container may be the
+ * attacker, so rules written $EXTERNAL_NET -> $HOME_NET must fire between two containers
+ * (as docker/eastWestVars.ts does for `run`). IDS semantics: nothing is blocked.
+ * Throws the first rule error (LATERAL_ERR_RULE_PARSE ...) or LATERAL_ERR_CONFIG when no rule loads.
+ */
+export function loadWatchEngine(ruleFiles: readonly string[], configPath?: string): { engine: DetectEngine; rules: RuleSet } {
+  const config = loadDetectConfig(configPath);
+  config.ipsMode = false;
+  if (configPath === undefined || !yamlSetsAddressVar(configPath, 'EXTERNAL_NET')) config.addressVars.set('EXTERNAL_NET', 'any');
+  const rules = loadRuleFiles([...ruleFiles], config);
+  if (rules.errors.length > 0) throw rules.errors[0]!;
+  if (rules.signatures.length === 0) throw new LateralError('LATERAL_ERR_CONFIG', `no rule loaded from ${ruleFiles.join(', ')}`);
+  return { engine: DetectEngine.compile(rules, config), rules };
+}
+
 interface BridgeWatch {
   bridge: string;
   capture: PassiveCapture;
@@ -214,17 +231,9 @@ export async function runWatch(argv: readonly string[], stderr: NodeJS.WritableS
     stderr.write(`lateral watch: ${line}\n`);
   };
 
-  // Rules and variables. East-west, every container may be the attacker: rules written
-  // $EXTERNAL_NET -> $HOME_NET must fire between two containers (docker/eastWestVars.ts).
-  const config = loadDetectConfig(opts.configPath);
-  config.ipsMode = false;
-  if (opts.configPath === undefined || !yamlSetsAddressVar(opts.configPath, 'EXTERNAL_NET')) config.addressVars.set('EXTERNAL_NET', 'any');
-  const rules = loadRuleFiles(opts.ruleFiles, config);
-  if (rules.errors.length > 0) throw rules.errors[0]!;
+  const { engine, rules } = loadWatchEngine(opts.ruleFiles, opts.configPath);
   for (const s of rules.skipped.slice(0, 5)) log(`skipped rule ${s.file}:${s.line} (sid ${s.sid}): ${s.reason}`);
   if (rules.skipped.length > 5) log(`... ${rules.skipped.length - 5} more skipped rules (see 'lateral rules check')`);
-  if (rules.signatures.length === 0) throw new LateralError('LATERAL_ERR_CONFIG', `no rule loaded from ${opts.ruleFiles.join(', ')}`);
-  const engine = DetectEngine.compile(rules, config);
 
   const containers = opts.containersFile !== undefined ? loadContainerMap(opts.containersFile) : new ContainerMap();
   const map = new TrafficMap();
