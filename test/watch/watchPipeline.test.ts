@@ -83,11 +83,17 @@ function rig(ruleFiles: string[] = [defaultRulesFile()], configPath?: string): R
   return { pipeline, lines, alerts, evidence, dir, map };
 }
 
+const tmpDirs: string[] = [];
 function tmpFile(name: string, text: string): string {
-  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-watch-')), name);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-watch-'));
+  tmpDirs.push(dir);
+  const f = path.join(dir, name);
   fs.writeFileSync(f, text);
   return f;
 }
+test.after(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 test('a Log4Shell request between containers: EVE alert sid 1800040, allowed, container names, evidence pcap with the bytes', async () => {
   const r = rig();
