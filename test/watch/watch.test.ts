@@ -1,8 +1,9 @@
-// `lateral watch` live, as a child process on a real namespace lab (`scripts/lab up`), with
+// `lateral watch` live, as a child process on two real namespace labs (`scripts/lab up`), with
 // the repo's rules/lateral.rules: an attack from the attacker namespace raises its EVE alert
 // (allowed, and the attack indeed succeeds), with the lab's container names and an evidence
-// pcap that tcpdump reads; normal traffic raises none; /metrics and /api/map count it; a
-// signal stops it with final totals; bad flags exit 2 with a clear message. Needs root.
+// pcap that tcpdump reads; normal traffic raises none; a second bridge is watched too;
+// /metrics and /api/map count it; a signal stops it with final totals; bad flags exit 2 with
+// a clear message. Needs root.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -52,12 +53,15 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-const name = ('w4' + process.pid.toString(36) + Math.floor(Math.random() * 1296).toString(36)).slice(0, 8);
+const uniqueName = (): string => ('w4' + process.pid.toString(36) + Math.floor(Math.random() * 46656).toString(36)).slice(0, 8);
+const labNames: string[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-watch-live-'));
 const evePath = path.join(tmp, 'eve.json');
 const evidenceDir = path.join(tmp, 'evidence');
 const layoutPath = path.join(tmp, 'layout.json');
 let lab: Lab | null = null;
+/** A second lab whose addresses are not in the containers file. */
+let labB: Lab | null = null;
 let child: ChildProcess | null = null;
 let stderr = '';
 let exited: Promise<number | null> = Promise.resolve(null);
@@ -85,12 +89,25 @@ function counter(key: string, label = ''): number {
   return m ? Number(m[1]) : NaN;
 }
 
-test.before(async () => {
+async function labUp(): Promise<{ lab: Lab; json: string }> {
+  const name = uniqueName();
+  labNames.push(name);
   const up = await sh(path.join(repoRoot, 'scripts', 'lab'), ['up', '--name', name], 60000);
   if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr}`);
   const json = up.stdout.trim().split('\n').pop()!;
-  lab = JSON.parse(json) as Lab;
-  fs.writeFileSync(layoutPath, json);
+  return { lab: JSON.parse(json) as Lab & { subnet: string }, json };
+}
+
+test.before(async () => {
+  const a = await labUp();
+  lab = a.lab;
+  fs.writeFileSync(layoutPath, a.json);
+  // The lab picks its subnet from a hash of the name: make sure B's differs from A's.
+  for (let i = 0; i < 5 && labB === null; i++) {
+    const b = await labUp();
+    if ((b.lab as Lab & { subnet: string }).subnet !== (a.lab as Lab & { subnet: string }).subnet) labB = b.lab;
+  }
+  if (labB === null) throw new Error('no second lab with a distinct subnet');
 });
 
 test.after(async () => {
@@ -100,15 +117,15 @@ test.after(async () => {
       await exited;
     }
   } finally {
-    await sh(path.join(repoRoot, 'scripts', 'lab'), ['down', '--name', name], 60000);
+    for (const name of labNames) await sh(path.join(repoRoot, 'scripts', 'lab'), ['down', '--name', name], 60000);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 
-test('watch starts on the lab bridge with the default rules and serves /metrics', async () => {
+test('watch starts on both lab bridges with the default rules and serves /metrics', async () => {
   const l = lab!;
   child = spawn(process.execPath, [
-    MAIN, 'watch', '--bridge', l.bridge, '--eve', evePath, '--containers', layoutPath, '--evidence-dir', evidenceDir,
+    MAIN, 'watch', '--bridge', l.bridge, '--bridge', labB!.bridge, '--eve', evePath, '--containers', layoutPath, '--evidence-dir', evidenceDir,
     '--metrics-listen', '127.0.0.1:0', '--summary-interval', '1', '--stats-interval', '1',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const c = child;
@@ -116,7 +133,7 @@ test('watch starts on the lab bridge with the default rules and serves /metrics'
   c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await waitFor('the watching line', () => stderr.includes('lateral watch: watching') || c.exitCode !== null);
   assert.is(c.exitCode, null, stderr);
-  assert.match(stderr, new RegExp(`watching ${l.bridge} \\(passive copy, nothing blocked\\); rules 12 loaded, 0 skipped; containers 3`));
+  assert.match(stderr, new RegExp(`watching ${l.bridge},${labB!.bridge} \\(passive copy, nothing blocked\\); rules 12 loaded, 0 skipped; containers 3`));
   const m = /metrics (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stderr);
   assert.ok(m, stderr);
   metricsBase = m![1]!;
@@ -189,20 +206,42 @@ test('a Redis CONFIG SET dir from the attacker raises sid 1800030; the connectio
   assert.ok(typeof alert.evidence?.pcap === 'string');
 });
 
+test('the second bridge is watched too; addresses not in the containers file are "unknown"', async () => {
+  const b = labB!;
+  const attack = await inNs(b, 'attacker', 'curl', ['-s', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'User-Agent: ${jndi:rmi://x/y}', `http://${b.services.http}/`]);
+  assert.is(attack.stdout, '200');
+  const alert = await waitFor('the alert on the second bridge', () => alerts().find((a) => a.alert.signature_id === 1800040 && a.dest_ip === b.namespaces.web.ip));
+  assert.is(alert.src_ip, b.namespaces.attacker.ip);
+  assert.equal(alert.src_container, { name: 'unknown' });
+  assert.equal(alert.dest_container, { name: 'unknown' });
+  assert.is(alert.alert.action, 'allowed');
+  assert.ok(typeof alert.evidence?.pcap === 'string');
+});
+
 test('/metrics counts the packets and the alerts; /api/map has the pair and the alerts', async () => {
   const l = lab!;
-  await sleep(1200); // deltas are folded in once a second
-  const { body } = await httpGet(`${metricsBase}/metrics`);
+  // Capture counters are read at scrape time, engine counters folded in once a second: a
+  // stray frame (neighbour discovery) can sit between the two, so scrape until they agree.
+  let body = '';
   const value = (re: RegExp): number => {
     const m = re.exec(body);
     return m ? Number(m[1]) : NaN;
   };
-  const captured = value(new RegExp(`lateral_capture_packets_total\\{interface="${l.bridge}"\\} (\\d+)`));
-  const judged = value(/lateral_packets_total\{verdict="accept"\} (\d+)/);
+  let captured = NaN;
+  let capturedB = NaN;
+  let judged = NaN;
+  for (let i = 0; i < 6 && !(judged === captured + capturedB); i++) {
+    await sleep(1100);
+    body = (await httpGet(`${metricsBase}/metrics`)).body;
+    captured = value(new RegExp(`lateral_capture_packets_total\\{interface="${l.bridge}"\\} (\\d+)`));
+    capturedB = value(new RegExp(`lateral_capture_packets_total\\{interface="${labB!.bridge}"\\} (\\d+)`));
+    judged = value(/lateral_packets_total\{verdict="accept"\} (\d+)/);
+  }
   assert.ok(captured >= 40, body);
-  assert.is(judged, captured, 'every captured frame went through the engine');
+  assert.ok(capturedB >= 8, body);
+  assert.is(judged, captured + capturedB, 'every captured frame went through the engine');
   assert.is(value(/lateral_packets_total\{verdict="drop"\} (\d+)/), 0);
-  assert.is(value(/lateral_alerts_total\{sid="1800040",action="allowed",severity="1"\} (\d+)/), 1);
+  assert.is(value(/lateral_alerts_total\{sid="1800040",action="allowed",severity="1"\} (\d+)/), 2);
   assert.is(value(/lateral_alerts_total\{sid="1800030",action="allowed",severity="1"\} (\d+)/), 1);
   assert.ok(value(/lateral_pair_packets_total\{src_container="attacker",dest_container="web",app_proto="http"\} (\d+)/) > 0, body);
   assert.ok(value(/lateral_pair_packets_total\{src_container="attacker",dest_container="db",app_proto="[a-z]*"\} (\d+)/) > 0, body);
@@ -210,7 +249,7 @@ test('/metrics counts the packets and the alerts; /api/map has the pair and the 
   assert.is(value(new RegExp(`lateral_capture_kernel_dropped_total\\{interface="${l.bridge}"\\} (\\d+)`)), 0);
   const map = JSON.parse((await httpGet(`${metricsBase}/api/map`)).body) as { edges: Array<{ src: string; dst: string; packets: number }>; alerts: Array<{ sid: number; action: string }> };
   assert.ok(map.edges.some((e) => e.src === 'attacker' && e.dst === 'web' && e.packets > 0), JSON.stringify(map.edges));
-  assert.equal(map.alerts.map((a) => a.sid).sort(), [1800030, 1800040]);
+  assert.equal(map.alerts.map((a) => a.sid).sort(), [1800030, 1800040, 1800040]);
   assert.ok(map.alerts.every((a) => a.action === 'allowed'));
 });
 
@@ -223,15 +262,15 @@ test('SIGTERM: clean stop, a final summary and a final EVE stats record with the
   assert.match(stderr, /lateral watch: final packets=\d+ /);
   const packets = counter('packets', 'final');
   assert.ok(packets >= 40);
-  assert.is(counter('alerts', 'final'), 2);
-  assert.is(counter('evidence_files', 'final'), 2);
+  assert.is(counter('alerts', 'final'), 3);
+  assert.is(counter('evidence_files', 'final'), 3);
   assert.is(counter('handler_errors', 'final'), 0);
   const records = eveRecords();
   const last = records[records.length - 1]!;
   assert.is(last.event_type, 'stats');
   assert.is(last.stats.capture.kernel_packets, packets);
   assert.is(last.stats.decoder.pkts, packets);
-  assert.is(last.stats.detect.alert, 2);
+  assert.is(last.stats.detect.alert, 3);
   assert.is(last.stats.flow.active, 0, 'flows ended at shutdown');
   assert.ok(records.filter((r) => r.event_type === 'stats').length >= 2, 'periodic stats records too');
 });
