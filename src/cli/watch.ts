@@ -259,8 +259,16 @@ export async function runWatch(argv: readonly string[], stderr: NodeJS.WritableS
     const listening = server !== null ? await server.start() : null;
     for (const bridge of opts.bridges) {
       const pipeline = new WatchPipeline({ engine, containers, eve, evidence, map });
+      // A bug hit by some traffic must not flood stderr: the first failure in full, then a
+      // count now and then (every failure is in handler_errors).
+      let failures = 0;
+      const onError = (err: Error): void => {
+        failures++;
+        if (failures === 1) log(`${bridge}: inspecting a batch failed (the batch is skipped, capture goes on): ${err.stack ?? err.message}`);
+        else if ((failures & (failures - 1)) === 0) log(`${bridge}: ${failures} batches failed so far; latest: ${err.message}`);
+      };
       const capture = new PassiveCapture(
-        { interface: bridge, filter: opts.filter, onError: (err) => log(`${bridge}: inspecting a batch failed: ${err.stack ?? err.message}`) },
+        { interface: bridge, filter: opts.filter, onError },
         (batch) => pipeline.handleBatch(batch),
       );
       if (evidence !== null && capture.linkType !== 1) {
