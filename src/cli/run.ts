@@ -21,6 +21,7 @@ import { MetricsServer } from '../output/metricsServer';
 import { NFQUEUE_PROC_PATH, parseNfqueueProcStats } from '../output/nfqueueProcStats';
 import { TrafficMap } from '../output/trafficMap';
 import { loadContainersFile, StaticContainerIdentities, type ContainerAddress, type ContainerIdentityProvider } from './containerIdentity';
+import { AlertHandoff } from './alertHandoff';
 import { LIVE_COUNTER_KINDS } from './liveCounters';
 import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
 import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
@@ -30,7 +31,7 @@ interface QueueWorker {
   queue: number;
   worker: Worker;
   stats: Float64Array;
-  alertsInFlight: Int32Array;
+  alerts: AlertHandoff;
   rules: RuleLoadSummary | null;
 }
 
@@ -49,8 +50,8 @@ interface WorkerSinks {
 
 function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean): Promise<QueueWorker> {
   const shared = new SharedArrayBuffer(WORKER_STAT_COUNT * 8);
-  const inFlight = new SharedArrayBuffer(4);
-  const alertsInFlight = new Int32Array(inFlight);
+  const inFlight = AlertHandoff.sharedBuffer();
+  const handoff = new AlertHandoff(inFlight, MAX_ALERTS_IN_FLIGHT);
   const workerData: RunWorkerData = {
     alertsInFlight: inFlight,
     maxAlertsInFlight: MAX_ALERTS_IN_FLIGHT,
@@ -78,7 +79,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
       try {
         sinks.alerts(queue, m.records);
       } finally {
-        Atomics.sub(alertsInFlight, 0, m.records.length);
+        handoff.release(m.records.length);
       }
     } else if (m.type === 'metrics') {
       sinks.metrics.applyDelta(queue, m.delta);
@@ -88,7 +89,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
     const onMessage = (m: WorkerMessage): void => {
       if (m.type === 'ready') {
         worker.off('message', onMessage);
-        resolve({ queue, worker, stats: new Float64Array(shared), alertsInFlight, rules: m.rules });
+        resolve({ queue, worker, stats: new Float64Array(shared), alerts: handoff, rules: m.rules });
       } else if (m.type === 'error') {
         worker.off('message', onMessage);
         reject(new LateralError(m.code === 'LATERAL_ERR_KERNEL' ? 'LATERAL_ERR_KERNEL' : 'LATERAL_ERR_NATIVE', m.message));

@@ -21,13 +21,14 @@ import { alertRecordsOf } from '../output/alertRecords';
 import type { AlertRecordInput } from '../output/eveAlert';
 import type { MetricsDelta } from '../output/workerCounters';
 import { StaticContainerIdentities, type ContainerAddress } from './containerIdentity';
+import { AlertHandoff } from './alertHandoff';
 import { LiveCounters } from './liveCounters';
 import { WorkerStat } from './workerStats';
 
 export interface RunWorkerData {
   queue: number;
   stats: SharedArrayBuffer;
-  /** Int32 at index 0: alerts posted and not yet consumed by the main thread. */
+  /** AlertHandoff's shared counter: alerts posted and not yet consumed by the main thread. */
   alertsInFlight: SharedArrayBuffer;
   maxAlertsInFlight: number;
   maxLen: number;
@@ -61,7 +62,7 @@ const MAX_ALERTS_PER_BATCH = 4096;
 
 const data = workerData as RunWorkerData;
 const stats = new Float64Array(data.stats);
-const inFlight = new Int32Array(data.alertsInFlight);
+const handoff = new AlertHandoff(data.alertsInFlight, data.maxAlertsInFlight);
 const port = parentPort!;
 
 let handler: PacketVerdictHandler;
@@ -130,11 +131,10 @@ function postAlerts(): void {
   const records = pendingAlerts;
   pendingAlerts = [];
   const n = records.length;
-  if (Atomics.load(inFlight, 0) + n > data.maxAlertsInFlight) {
+  if (!handoff.reserve(n)) {
     stats[WorkerStat.ALERTS_LOST]! += n;
     return;
   }
-  Atomics.add(inFlight, 0, n);
   port.postMessage({ type: 'alerts', queue: data.queue, records } satisfies WorkerMessage);
 }
 
