@@ -186,21 +186,49 @@ live('IPS: normal traffic passes, attacks are dropped, alerted with container na
   assert.is(last.stats!.lateral.verdict['accept']! + last.stats!.lateral.verdict['drop']! + last.stats!.lateral.verdict['bypass']!, running.counter('packets'));
 });
 
-live('monitor: the attack alerts as allowed and gets through', async () => {
-  const eve = path.join(dir, 'ids.json');
-  running = await start(eve, await freePort(), '--monitor');
+live('monitor with --eve -: the attack alerts as allowed and gets through; stdout is pure EVE', async () => {
+  const q = uniqueQueue();
+  running = new LateralProcess([
+    'run', '--bridge', lab.bridge, '--queues', `${q}-${q + 1}`, '--instance', instance, '--hook', 'forward',
+    '--summary-interval', '0', '--stats-interval', '0', '--rules', RULES, '--eve', '-', '--containers', layoutFile, '--monitor',
+  ]);
+  let stdout = '';
+  running.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  await running.ready();
   assert.match(running.stderr, /monitor: alert only/);
   const attack = await traversal();
   assert.is(attack.code, 0, 'busybox httpd answers (404) in monitor mode');
   // Redis answers (OK, or ERR when its version protects `dir`): the command reached it.
   assert.match((await redis(lab, 'CONFIG', 'SET', 'dir', '/tmp')).stdout.trim(), /^(OK|ERR)/);
-  const alerts = await waitFor('monitor alerts', () => {
-    const a = readEve(eve).filter((l) => l.event_type === 'alert');
-    return a.length >= 2 ? a : undefined;
-  });
-  assert.equal(alerts.map((a) => [a.alert!.signature_id, a.alert!.action]).sort(), [[1800030, 'allowed'], [1800060, 'allowed']]);
+  await waitFor('monitor alerts on stdout', () => (stdout.split('\n').filter((l) => l.includes('"event_type":"alert"')).length >= 2 ? true : undefined));
+  const out = running.child.stdout!;
+  const closed = out.closed ? Promise.resolve() : new Promise((r) => out.once('close', r));
   assert.is(await running.stop('SIGINT'), 0);
+  // 'exit' can come before the last bytes of the pipe were read.
+  await closed;
   assert.is(running.counter('dropped'), 0);
+  const lines = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EveLine);
+  const alerts = lines.filter((l) => l.event_type === 'alert');
+  assert.equal(alerts.map((a) => [a.alert!.signature_id, a.alert!.action]).sort(), [[1800030, 'allowed'], [1800060, 'allowed']]);
+  // --stats-interval 0: one stats record, at exit.
+  assert.is(lines.filter((l) => l.event_type === 'stats').length, 1);
+  assert.is(lines[lines.length - 1]!.event_type, 'stats');
+  assert.match(running.stderr, /lateral: final packets=/);
+});
+
+live('SIGUSR1 reopens the EVE file after logrotate moved it', async () => {
+  const eve = path.join(dir, 'rotate.json');
+  running = await start(eve, await freePort(), '--monitor');
+  assert.is((await traversal()).code, 0);
+  await waitFor('first alert', () => (readEve(eve).some((l) => l.event_type === 'alert') ? true : undefined));
+  fs.renameSync(eve, `${eve}.1`);
+  running.child.kill('SIGUSR1');
+  await waitFor('reopened file', () => (fs.existsSync(eve) ? true : undefined));
+  assert.is((await traversal()).code, 0);
+  await waitFor('alert in the new file', () => (readEve(eve).some((l) => l.event_type === 'alert') ? true : undefined));
+  assert.is(await running.stop('SIGINT'), 0);
+  assert.is(readEve(`${eve}.1`).filter((l) => l.event_type === 'alert').length, 1);
+  assert.is(readEve(eve).filter((l) => l.event_type === 'alert').length, 1);
 });
 
 interface Panel {
