@@ -15,6 +15,13 @@ export type { ContainerIdentity };
 export interface ContainerIdentityProvider {
   /** The container owning `addr` (16-byte, IPv4-mapped), or undefined. */
   identify(addr: Uint8Array): ContainerIdentity | undefined;
+  /**
+   * Every known address, for the queue workers (they name flows for metrics on their own
+   * thread). A provider whose table changes (Docker events) also implements onChange; `lateral
+   * run` then sends the new table to every worker.
+   */
+  entries(): readonly ContainerAddress[];
+  onChange?(listener: () => void): void;
 }
 
 /** One address of one container: structured-clone safe, so workers get the same table. */
@@ -38,16 +45,20 @@ function v6Key(a: Uint8Array): string {
 export class StaticContainerIdentities implements ContainerIdentityProvider {
   private readonly v4 = new Map<number, ContainerIdentity>();
   private readonly v6 = new Map<string, ContainerIdentity>();
-  readonly entries: readonly ContainerAddress[];
+  private readonly list: readonly ContainerAddress[];
 
   constructor(entries: readonly ContainerAddress[]) {
-    this.entries = entries;
+    this.list = entries;
     const buf = new Uint8Array(16);
     for (const e of entries) {
       if (!parseIpAddress(e.address, buf)) continue;
       if (isV4Mapped(buf)) this.v4.set(((buf[12]! << 24) | (buf[13]! << 16) | (buf[14]! << 8) | buf[15]!) | 0, e.identity);
       else this.v6.set(v6Key(buf), e.identity);
     }
+  }
+
+  entries(): readonly ContainerAddress[] {
+    return this.list;
   }
 
   identify(addr: Uint8Array): ContainerIdentity | undefined {

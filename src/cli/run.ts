@@ -158,6 +158,14 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
   ].join(' ');
 }
 
+/**
+ * Who is behind an address. Today the --containers file (or nobody); the Docker integration
+ * plugs its provider in here.
+ */
+function containerIdentities(opts: RunOptions): ContainerIdentityProvider {
+  return new StaticContainerIdentities(opts.containersFile !== undefined ? loadContainersFile(opts.containersFile) : []);
+}
+
 function logRules(r: RuleLoadSummary | null, opts: RunOptions): void {
   if (r === null) {
     log('no rules (--no-rules): every packet is accepted uninspected by the engine');
@@ -184,8 +192,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   for (const f of opts.ruleFiles) {
     if (!fs.existsSync(f)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: rules file ${f} does not exist`);
   }
-  const containers = opts.containersFile !== undefined ? loadContainersFile(opts.containersFile) : [];
-  const identities: ContainerIdentityProvider = new StaticContainerIdentities(containers);
+  const identities = containerIdentities(opts);
+  const containers = [...identities.entries()];
   for (const change of ensureBrNetfilter()) log(change);
 
   // Outputs first: a bad --eve path or a taken --metrics-listen port refuses before any rule.
@@ -212,17 +220,24 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await eve?.close();
   };
 
+  let alertOutputErrors = 0;
   const sinks: WorkerSinks = {
     metrics,
     alerts(_queue, records) {
       const nowMs = Date.now();
       for (const r of records) {
-        const src = identities.identify(r.src);
-        const dst = identities.identify(r.dst);
-        if (src) r.srcContainer = src;
-        if (dst) r.destContainer = dst;
-        eve?.write(formatEveAlert(r));
-        map.recordAlert(r, nowMs);
+        try {
+          const src = identities.identify(r.src);
+          const dst = identities.identify(r.dst);
+          if (src) r.srcContainer = src;
+          if (dst) r.destContainer = dst;
+          eve?.write(formatEveAlert(r));
+          map.recordAlert(r, nowMs);
+        } catch (e) {
+          // An output bug must cost this alert, not the process (and with it every verdict).
+          alertOutputErrors++;
+          if (alertOutputErrors === 1) log(`could not write an alert (sid ${r.sid}): ${(e as Error).stack ?? String(e)}`);
+        }
       }
     },
   };
@@ -249,6 +264,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await closeOutputs();
     throw failed.reason;
   }
+  identities.onChange?.(() => {
+    const entries = [...identities.entries()];
+    for (const c of entries) map.setContainer(c.identity);
+    for (const w of workers) w.worker.postMessage({ type: 'containers', entries } satisfies WorkerCommand);
+  });
   const rules = workers[0]?.rules ?? null;
   logRules(rules, opts);
   if (rules !== null) metrics.recordRuleLoad({ loaded: rules.loaded, skipped: rules.skipped, success: true, timeSec: Date.now() / 1000 });
@@ -348,6 +368,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
           if (stopEveStats) stopEveStats();
           else if (eve && opts.statsIntervalMs === 0) startEveStats(eve, metrics, 3_600_000)();
           log(summaryLine('final', workers, k));
+          if (alertOutputErrors > 0) log(`${alertOutputErrors} alerts could not be written (see the first error above)`);
           await closeOutputs();
           const es = eve?.stats();
           if (es && es.droppedBacklog + es.droppedIoError > 0) log(`${es.droppedBacklog + es.droppedIoError} EVE records could not be written`);

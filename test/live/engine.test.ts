@@ -82,7 +82,7 @@ async function start(eve: string, metricsPort: number, ...extra: string[]): Prom
     '--rules', RULES,
     '--eve', eve, '--containers', layoutFile, '--metrics-listen', `127.0.0.1:${metricsPort}`, ...extra,
   ]);
-  await p.ready();
+  await p.ready(60_000); // iptables waits for the xtables lock: slow on a busy machine
   return p;
 }
 
@@ -194,7 +194,7 @@ live('monitor with --eve -: the attack alerts as allowed and gets through; stdou
   ]);
   let stdout = '';
   running.child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  await running.ready();
+  await running.ready(60_000);
   assert.match(running.stderr, /monitor: alert only/);
   const attack = await traversal();
   assert.is(attack.code, 0, 'busybox httpd answers (404) in monitor mode');
