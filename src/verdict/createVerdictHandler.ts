@@ -7,7 +7,9 @@
 // are home. Unless the YAML sets EXTERNAL_NET, the live path uses `any` (docs/rules.md).
 import type { PacketVerdictHandler } from './packetVerdictHandler';
 import { AcceptAllHandler } from './acceptAllHandler';
-import { DEFAULT_ADDRESS_GROUPS, loadDetectConfig } from '../detect/detectConfig';
+import * as fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { loadDetectConfig } from '../detect/detectConfig';
 import { loadRuleFiles, type SkippedRule } from '../detect/ruleLoader';
 import { DetectEngine } from '../detect/detectEngine';
 import { PacketInspector } from './packetInspector';
@@ -49,7 +51,7 @@ export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVer
   if (options.ruleFiles.length === 0) return { handler: new AcceptAllHandler(), engine: null, rules: null };
   const t0 = performance.now();
   const config = loadDetectConfig(options.configPath);
-  if (config.addressVars.get('EXTERNAL_NET') === DEFAULT_ADDRESS_GROUPS['EXTERNAL_NET']) config.addressVars.set('EXTERNAL_NET', 'any');
+  if (!yamlSetsExternalNet(options.configPath)) config.addressVars.set('EXTERNAL_NET', 'any');
   config.ipsMode = !options.monitor;
   const set = loadRuleFiles([...options.ruleFiles], config);
   const engine = DetectEngine.compile(set, config);
@@ -68,4 +70,14 @@ export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVer
       loadMs: performance.now() - t0,
     },
   };
+}
+
+/** True when the YAML's vars.address-groups names EXTERNAL_NET (even to Suricata's default). */
+function yamlSetsExternalNet(configPath: string | undefined): boolean {
+  if (configPath === undefined) return false;
+  // loadDetectConfig has already read and validated the file; this only looks for the key.
+  const doc = parseYaml(fs.readFileSync(configPath, 'utf8').replace(/^%YAML.*\n/, ''), { strict: false, uniqueKeys: false }) as unknown;
+  const vars = (doc as { vars?: { 'address-groups'?: Record<string, unknown> } } | null)?.vars;
+  const groups = vars?.['address-groups'];
+  return groups !== null && typeof groups === 'object' && 'EXTERNAL_NET' in groups;
 }
