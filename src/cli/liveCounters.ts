@@ -71,17 +71,7 @@ export class LiveCounters implements PacketObserver {
     if (p.anomalies !== 0) c.anomalies(p.anomalies);
     if (judgedAs === JudgedAs.DROP) c.drop(flowDropped ? DropReason.FLOW_BLOCKED : DropReason.RULE);
     if (flow === null) return;
-    let fm = flow.outputState as FlowMetrics | null;
-    if (fm === null) {
-      fm = new FlowMetrics();
-      flow.outputState = fm;
-      fm.slot = this.pairSlot(flow);
-      fm.appProto = flow.appProto;
-      c.flowCreated(fm.slot);
-    } else if (fm.appProto !== flow.appProto) {
-      fm.appProto = flow.appProto;
-      fm.slot = this.pairSlot(flow);
-    }
+    const fm = this.flowMetrics(flow);
     c.pairPacket(fm.slot, bytes, judgedAs === JudgedAs.DROP);
     if (judgedAs === JudgedAs.BYPASS && !fm.bypassCounted) {
       fm.bypassCounted = true;
@@ -89,10 +79,28 @@ export class LiveCounters implements PacketObserver {
     }
   }
 
-  /** The pair slot of the packet's flow (-1 without one), for alert counting. */
+  /**
+   * The pair slot of the packet's flow (-1 without one), for alert counting. Alerts are raised
+   * before judged() sees the packet, so this may be the flow's first sight.
+   */
   slotOf(flow: Flow | null): number {
-    const fm = flow === null ? null : (flow.outputState as FlowMetrics | null);
-    return fm === null ? -1 : fm.slot;
+    return flow === null ? -1 : this.flowMetrics(flow).slot;
+  }
+
+  /** The flow's metrics state, created (and the flow counted) on first sight. */
+  private flowMetrics(flow: Flow): FlowMetrics {
+    let fm = flow.outputState as FlowMetrics | null;
+    if (fm === null) {
+      fm = new FlowMetrics();
+      flow.outputState = fm;
+      fm.slot = this.pairSlot(flow);
+      fm.appProto = flow.appProto;
+      this.counters.flowCreated(fm.slot);
+    } else if (fm.appProto !== flow.appProto) {
+      fm.appProto = flow.appProto;
+      fm.slot = this.pairSlot(flow);
+    }
+    return fm;
   }
 
   /** Gauges and stream-event increments; call before each delta (about once a second). */
