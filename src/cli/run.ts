@@ -26,7 +26,7 @@ import { LIVE_COUNTER_KINDS } from './liveCounters';
 import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
 import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
-import { DOCKER_RUN_USAGE, prepareDockerRun } from './runDocker';
+import { DOCKER_RUN_USAGE, prepareDockerRun, type DockerRunSetup } from './runDocker';
 
 interface QueueWorker {
   queue: number;
@@ -160,10 +160,11 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
 }
 
 /**
- * Who is behind an address. Today the --containers file (or nobody); the Docker integration
- * plugs its provider in here.
+ * Who is behind an address: Docker's own view with --all-networks / --network, else the
+ * --containers file (or nobody).
  */
-function containerIdentities(opts: RunOptions): ContainerIdentityProvider {
+function containerIdentities(opts: RunOptions, docker: DockerRunSetup | null): ContainerIdentityProvider {
+  if (docker !== null) return docker.identity;
   return new StaticContainerIdentities(opts.containersFile !== undefined ? loadContainersFile(opts.containersFile) : []);
 }
 
@@ -195,7 +196,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   for (const f of opts.ruleFiles) {
     if (!fs.existsSync(f)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: rules file ${f} does not exist`);
   }
-  const identities = containerIdentities(opts);
+  const identities = containerIdentities(opts, docker);
   const containers = [...identities.entries()];
   for (const change of ensureBrNetfilter()) log(change);
 

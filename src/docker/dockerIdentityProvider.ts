@@ -15,16 +15,16 @@ export class DockerIdentityProvider {
   private byIpv4 = new Map<number, ContainerIdentity>();
   /** Container → identity of its first network, for IPv6 and bridge-port answers. */
   private byContainer = new Map<ContainerInfo, ContainerIdentity>();
-  private readonly onChange = (): void => this.rebuild();
+  private readonly rebuildOnChange = (): void => this.rebuild();
 
   constructor(private readonly directory: ContainerDirectory) {
-    directory.on('change', this.onChange);
+    directory.on('change', this.rebuildOnChange);
     this.rebuild();
   }
 
   /** Stops following the directory. */
   close(): void {
-    this.directory.off('change', this.onChange);
+    this.directory.off('change', this.rebuildOnChange);
   }
 
   /**
@@ -47,6 +47,24 @@ export class DockerIdentityProvider {
       if (p !== undefined) return this.identityOf(p);
     }
     return undefined;
+  }
+
+  /** Every container address with its identity (for the queue workers' own tables). */
+  entries(): Array<{ address: string; identity: ContainerIdentity }> {
+    const out: Array<{ address: string; identity: ContainerIdentity }> = [];
+    for (const c of this.directory.containers()) {
+      for (const a of c.networks) {
+        const identity = toIdentity(c, a.networkName);
+        if (a.ipv4) out.push({ address: a.ipv4, identity });
+        if (a.ipv6) out.push({ address: a.ipv6, identity });
+      }
+    }
+    return out;
+  }
+
+  /** Called after each directory change, once this provider has rebuilt its tables. */
+  onChange(listener: () => void): void {
+    this.directory.on('change', listener);
   }
 
   private identityOf(c: ContainerInfo): ContainerIdentity {
