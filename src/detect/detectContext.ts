@@ -54,6 +54,12 @@ export interface DetectContext {
    * everything it is given).
    */
   stream: Uint8Array | null;
+  /**
+   * How many leading bytes of `stream` were already handed over on earlier packets (the
+   * overlap that lets a pattern split across segments be found). A stream match must end
+   * beyond them, so a match is reported once (Suricata's raw-stream progress). Absent: 0.
+   */
+  streamInspected?: number;
 
   /**
    * App-layer protocol detected on the flow: 'http', 'dns', 'tls', 'ssh', ... ; '' while

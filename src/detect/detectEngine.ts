@@ -360,7 +360,8 @@ export class DetectEngine {
     if (list.bufferId === BufferId.PAYLOAD) {
       // Stream first: with inline reassembly the stream holds this packet's bytes too, and a
       // stream match makes drop/pass act on the flow (Suricata PACKET_ALERT_FLAG_STREAM_MATCH).
-      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) {
+      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 &&
+        this.inspect1(list, ctx.stream, st, list.transforms.length === 0 ? (ctx.streamInspected ?? 0) - 1 : -1)) {
         this.streamMatched = true;
         return true;
       }
@@ -373,10 +374,10 @@ export class DetectEngine {
     }
   }
 
-  private inspect1(list: BufferList, buf: Uint8Array, st: InspectState): boolean {
+  private inspect1(list: BufferList, buf: Uint8Array, st: InspectState, minEnd = -1): boolean {
     let b = buf;
     const t = list.transforms;
     for (let i = 0; i < t.length; i++) b = t[i]!.apply(b);
-    return inspectBuffer(list.items, b, st);
+    return inspectBuffer(list.items, b, st, minEnd);
   }
 }

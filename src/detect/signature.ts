@@ -28,6 +28,8 @@ export class InspectState {
   readonly vars = new Float64Array(16);
   /** Recursion/retry steps spent on this buffer; bounded like Suricata's inspection_recursion_limit. */
   steps = 0;
+  /** A match must end after this index (stream inspection: the already-inspected bytes); -1: any. */
+  minEnd = -1;
   /** The buffer as a latin1 string for pcre (made lazily, once per buffer). */
   str = '';
   strOf: Uint8Array | null = null;

@@ -68,6 +68,7 @@ export class PacketInspector implements DetectContext {
   flowId = 0;
   flowDetect: FlowDetectState | null = null;
   stream: Uint8Array | null = null;
+  streamInspected = 0;
   appProto = '';
   txId = -1;
   private app: AppLayerState | null = null;
@@ -125,6 +126,7 @@ export class PacketInspector implements DetectContext {
       this.flows.expire(p.tsSec);
     }
     this.stream = null;
+    this.streamInspected = 0;
     this.appProto = '';
     this.txId = -1;
     this.app = null;
@@ -162,6 +164,7 @@ export class PacketInspector implements DetectContext {
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
+          this.streamInspected = sr.end - sr.newLength - sr.start;
           if (fi.app === null) fi.app = new AppLayerState(true, this.appCounters);
           if (sr.gap) fi.app.gap(toServer);
           fi.app.feed(toServer, sr.buffer, sr.end - sr.newLength, sr.end);
