@@ -29,7 +29,7 @@ function step(items: BufferMatch[], i: number, buf: Uint8Array, prevEnd: number,
 
 /**
  * True when all keywords of the list match in buf; with minEnd >= 0, only a match whose
- * furthest keyword ends beyond buf[minEnd] counts (raw-stream progress: bytes up to minEnd
+ * furthest keyword ends beyond index minEnd (exclusive end > minEnd) counts (raw-stream progress: bytes up to minEnd
  * were inspected on an earlier packet, so a match wholly inside them was already reported;
  * Suricata does not re-inspect raw stream data behind its progress). The latin1 string pcre needs is cached
  * on st by buffer identity; the engine clears it once per packet (st.strOf = null).

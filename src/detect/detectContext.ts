@@ -60,6 +60,12 @@ export interface DetectContext {
    * beyond them, so a match is reported once (Suricata's raw-stream progress). Absent: 0.
    */
   streamInspected?: number;
+  /**
+   * This packet's payload went into the reassembled stream (Suricata PKT_STREAM_ADD): payload
+   * rules that may use the stream then match on the stream only, not on the packet payload
+   * again (Suricata 7 DetectEngineInspectRulePayloadMatches). Absent: false.
+   */
+  streamAdded?: boolean;
 
   /**
    * App-layer protocol detected on the flow: 'http', 'dns', 'tls', 'ssh', ... ; '' while

@@ -291,6 +291,7 @@ export class DetectEngine {
       if (ci >= candCount || (ai < always.length && always[ai]! < cand[ci]!)) num = always[ai++]!;
       else num = cand[ci++]!;
       const sig = this.signatures[num]!;
+      if (this.appOnly && this.appSig[num] !== 1) continue;
       if (!this.matchSignature(sig, ctx, p)) continue;
       const appTx = this.appSig[sig.num] === 1 && ctx.txId >= 0 && fd !== null;
       if (appTx) {
@@ -361,10 +362,14 @@ export class DetectEngine {
       // Stream first: with inline reassembly the stream holds this packet's bytes too, and a
       // stream match makes drop/pass act on the flow (Suricata PACKET_ALERT_FLAG_STREAM_MATCH).
       if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 &&
-        this.inspect1(list, ctx.stream, st, list.transforms.length === 0 ? (ctx.streamInspected ?? 0) - 1 : -1)) {
+        this.inspect1(list, ctx.stream, st, list.transforms.length === 0 && (ctx.streamInspected ?? 0) > 0 ? ctx.streamInspected! : -1)) {
         this.streamMatched = true;
         return true;
       }
+      // A packet whose payload went into the stream is inspected through the stream only,
+      // unless the rule needs the packet itself (tcp-pkt, dsize): Suricata skips the payload
+      // of PKT_STREAM_ADD packets for stream-capable signatures.
+      if (ctx.streamAdded === true && !sig.noStream) return false;
       return !sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st);
     }
     for (let k = 0; ; k++) {

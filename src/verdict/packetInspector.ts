@@ -10,6 +10,7 @@ import { IpProto } from '../decode/packet';
 import { Flow, FlowState } from '../flow/flow';
 import { FlowTable, type FlowEndReason } from '../flow/flowTable';
 import { StreamTracker, type StreamConfig } from '../stream/streamTracker';
+import { SegmentResult } from '../stream/tcpReassembler';
 import { AppLayerState } from '../applayer/appLayerState';
 import { AppLayerCounters } from '../applayer/appLayerCounters';
 import { AppProto, appProtoName } from '../applayer/appProto';
@@ -43,6 +44,9 @@ class FlowInspection {
   openTxToClient = 0;
 }
 
+/** Segment results meaning the payload is now part of the stream (in order or queued). */
+const STREAM_ADDED = SegmentResult.NEW_DATA | SegmentResult.OUT_OF_ORDER;
+
 /** How many transactions one packet may complete at most (pipelining); more wait a packet. */
 const MAX_TX_PER_PACKET = 32;
 
@@ -69,6 +73,7 @@ export class PacketInspector implements DetectContext {
   flowDetect: FlowDetectState | null = null;
   stream: Uint8Array | null = null;
   streamInspected = 0;
+  streamAdded = false;
   appProto = '';
   txId = -1;
   private app: AppLayerState | null = null;
@@ -127,6 +132,7 @@ export class PacketInspector implements DetectContext {
     }
     this.stream = null;
     this.streamInspected = 0;
+    this.streamAdded = false;
     this.appProto = '';
     this.txId = -1;
     this.app = null;
@@ -162,6 +168,7 @@ export class PacketInspector implements DetectContext {
       toServer = sr.toServer;
       tracked = sr.session;
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
+        this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
           this.streamInspected = sr.end - sr.newLength - sr.start;
@@ -185,7 +192,10 @@ export class PacketInspector implements DetectContext {
           ? DetectFlowState.CLOSED
           : DetectFlowState.NEW;
 
-    const app = fi.app;
+    // Data on a SYN (TCP Fast Open) is parsed, but the flow shows its app layer to detection
+    // only once the handshake completed: Suricata runs app-layer parsing from ESTABLISHED on,
+    // so `alert http` and http.* rules see TFO data on the first packet after the handshake.
+    const app = p.ipProto === IpProto.TCP && tracked && this.flowState === DetectFlowState.NEW ? null : fi.app;
     if (app !== null && app.proto !== AppProto.UNKNOWN) {
       this.app = app;
       this.appProto = app.proto === AppProto.FAILED ? 'failed' : appProtoName(app.proto);
