@@ -11,6 +11,8 @@ import { Flow, FlowState } from '../flow/flow';
 import { FlowTable, type FlowEndReason } from '../flow/flowTable';
 import { StreamTracker, type StreamConfig } from '../stream/streamTracker';
 import { SegmentResult } from '../stream/tcpReassembler';
+import type { TcpSession } from '../stream/tcpSession';
+import { detectAppProtocol } from '../applayer/detectAppProtocol';
 import { AppLayerState } from '../applayer/appLayerState';
 import { AppLayerCounters } from '../applayer/appLayerCounters';
 import { AppProto, appProtoName } from '../applayer/appProto';
@@ -172,7 +174,10 @@ export class PacketInspector implements DetectContext {
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
           this.streamInspected = sr.end - sr.newLength - sr.start;
-          if (fi.app === null) fi.app = new AppLayerState(true, this.appCounters);
+          if (fi.app === null) {
+            if (toServer && this.reverseMidstream(flow, sr.buffer, sr.end - sr.newLength, sr.end)) toServer = false;
+            fi.app = new AppLayerState(true, this.appCounters);
+          }
           if (sr.gap) fi.app.gap(toServer);
           fi.app.feed(toServer, sr.buffer, sr.end - sr.newLength, sr.end);
         }
@@ -211,6 +216,21 @@ export class PacketInspector implements DetectContext {
     }
     this.txId = 0;
     return this.detect();
+  }
+
+  /**
+   * A midstream session whose first data, sent by the side we took for the client, is what a
+   * server sends (an HTTP response): turn the flow round, as Suricata's TCPProtoDetect does
+   * for midstream sessions (FlowSwap on a reversed protocol detection). Cold: once per flow.
+   */
+  private reverseMidstream(flow: Flow, buf: Uint8Array, start: number, end: number): boolean {
+    const s = flow.streamState as TcpSession | null;
+    if (s === null || !s.midstream) return false;
+    if (detectAppProtocol(buf, start, end, true, true) > 0) return false;
+    if (detectAppProtocol(buf, start, end, false, true) !== AppProto.HTTP) return false;
+    flow.swapDirection();
+    s.swap();
+    return true;
   }
 
   /**
