@@ -67,6 +67,38 @@ function applySettings(settings: Record<string, string>, config: DetectConfig): 
   return { midstream, ignored };
 }
 
+/** A compiled rule set with the settings it was built under, reusable across replays. */
+export interface ReplayEngine {
+  engine: DetectEngine;
+  rules: RuleSet;
+  midstream: boolean;
+  ignoredSettings: string[];
+  ruleLoadMs: number;
+}
+
+/**
+ * Loads and compiles the rules of `options` once (cold path). Throws LateralError for a bad
+ * rules file or YAML, and for the first broken rule unless ruleErrors is 'skip'. Share the result across replays of many pcaps (replayWithEngine).
+ */
+export function prepareReplayEngine(
+  options: Omit<ReplayOptions, 'pcapPaths' | 'checksumMode'>,
+  ruleErrors: 'fatal' | 'skip' = 'fatal',
+): ReplayEngine {
+  const config = loadDetectConfig(options.configPath);
+  if (options.classificationPath !== undefined) {
+    config.classifications = parseClassificationConfig(fs.readFileSync(options.classificationPath, 'utf8'), options.classificationPath);
+  }
+  config.ipsMode = options.simulateIps;
+  const { midstream, ignored } = applySettings(options.settings, config);
+  const t0 = performance.now();
+  const rules = loadRuleFiles(options.ruleFiles, config);
+  // 'skip' is Suricata's default (engine.init-failure-fatal: no): broken rules are left out
+  // and listed in rules.errors, the rest load.
+  if (rules.errors.length > 0 && ruleErrors === 'fatal') throw rules.errors[0]!;
+  const engine = DetectEngine.compile(rules, config);
+  return { engine, rules, midstream, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0 };
+}
+
 /**
  * Replays the pcaps and returns every alert (and, through onAlert, streams them as they come).
  * Throws LateralError for a bad rules file, YAML or pcap; a pcap broken midway yields the
@@ -76,31 +108,33 @@ export async function replayCapture(
   options: ReplayOptions,
   onAlert?: (alert: AlertRecordInput) => void,
 ): Promise<ReplayResult> {
-  const config = loadDetectConfig(options.configPath);
-  if (options.classificationPath !== undefined) {
-    config.classifications = parseClassificationConfig(fs.readFileSync(options.classificationPath, 'utf8'), options.classificationPath);
-  }
-  config.ipsMode = options.simulateIps;
-  const { midstream, ignored } = applySettings(options.settings, config);
+  return replayWithEngine(prepareReplayEngine(options), options.pcapPaths, options.checksumMode, onAlert);
+}
 
-  const t0 = performance.now();
-  const rules = loadRuleFiles(options.ruleFiles, config);
-  if (rules.errors.length > 0) throw rules.errors[0]!;
-  const engine = DetectEngine.compile(rules, config);
-  const ruleLoadMs = performance.now() - t0;
-
-  const inspector = new PacketInspector(engine, { midstream, maxFlows: 65536 });
-  const decodeContext = new DecodeContext(options.checksumMode);
+/**
+ * Replays pcaps through an already compiled engine, with a fresh PacketInspector (flows,
+ * streams, app layer), so one rule set serves many captures independently.
+ */
+export async function replayWithEngine(
+  prepared: ReplayEngine,
+  pcapPaths: readonly string[],
+  checksumMode: ChecksumMode,
+  onAlert?: (alert: AlertRecordInput) => void,
+): Promise<ReplayResult> {
+  const { engine, rules } = prepared;
+  engine.resetThresholds();
+  const inspector = new PacketInspector(engine, { midstream: prepared.midstream, maxFlows: 65536 });
+  const decodeContext = new DecodeContext(checksumMode);
   const packet = new Packet();
   const alerts: AlertRecordInput[] = [];
   const stats: ReplayStats = {
     packets: 0, alerts: 0, dropped: 0,
     rulesLoaded: rules.signatures.length, rulesSkipped: rules.skipped.length,
-    ruleLoadMs, inspectMs: 0, ignoredSettings: ignored,
+    ruleLoadMs: prepared.ruleLoadMs, inspectMs: 0, ignoredSettings: prepared.ignoredSettings,
   };
   const t1 = performance.now();
   try {
-    for (const path of options.pcapPaths) {
+    for (const path of pcapPaths) {
       const reader = openPcap(path);
       try {
         let index = 0;

@@ -219,6 +219,11 @@ export class DetectEngine {
     return new DetectEngine(rules.signatures, config, [...rules.flowbits.slots.keys()], t0);
   }
 
+  /** Forget threshold/detection_filter counts: the next packets come from an unrelated capture. */
+  resetThresholds(): void {
+    this.thresholds.clear();
+  }
+
   /** A fresh per-flow state sized for this rule set (store it on the flow). */
   newFlowState(): FlowDetectState {
     return new FlowDetectState(this.flowbitNames);
