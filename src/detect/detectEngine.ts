@@ -28,6 +28,7 @@ import type { RuleSet } from './ruleLoader';
 import { Action, InspectState, type BufferList, type Signature } from './signature';
 import { IpProtoMatch } from './keywords/ipProto';
 import { AppLayerProtocolMatch } from './keywords/appLayerProtocol';
+import { ContentMatch } from './keywords/content';
 
 export const Verdict = {
   /** Let the packet through. */
@@ -167,6 +168,9 @@ export class DetectEngine {
       // Suricata PacketAlertFinalize: drop/pass go to the flow for IP-only, like-IP-only and
       // PD-only signatures (no content, only ip_proto / app-layer-protocol conditions) and
       // app-layer signatures; for the rest only when the match came from the stream.
+      // Suricata SigValidate: payload content with depth/offset also requires the packet.
+      s.inspectsPacket = s.noStream || s.buffers.some((l) => l.bufferId === BufferId.PAYLOAD &&
+        l.items.some((m) => m instanceof ContentMatch && (m.depth >= 0 || m.offset > 0 || m.depthVar >= 0 || m.offsetVar >= 0)));
       s.actsOnFlow = s.alproto !== '' || s.appTx ||
         (s.buffers.length === 0 && s.packetMatches.every((m) => m instanceof IpProtoMatch || m instanceof AppLayerProtocolMatch));
     }
@@ -372,9 +376,9 @@ export class DetectEngine {
         return true;
       }
       // A packet whose payload went into the stream is inspected through the stream only,
-      // unless the rule needs the packet itself (tcp-pkt, dsize): Suricata skips the payload
+      // unless the rule needs the packet itself (tcp-pkt, dsize, depth/offset): Suricata skips the payload
       // of PKT_STREAM_ADD packets for stream-capable signatures.
-      if (ctx.streamAdded === true && !sig.noStream) return false;
+      if (ctx.streamAdded === true && !sig.inspectsPacket) return false;
       return !sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st);
     }
     for (let k = 0; ; k++) {

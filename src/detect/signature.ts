@@ -146,6 +146,12 @@ export interface Signature {
    * the stream. Set by the engine at compile.
    */
   actsOnFlow: boolean;
+  /**
+   * The packet payload is inspected even when the packet's bytes went into the stream
+   * (Suricata SIG_FLAG_REQUIRE_PACKET, set for tcp-pkt/dsize rules and for payload content
+   * with depth or offset, whose positions mean "from the packet start"). Set at compile.
+   */
+  inspectsPacket: boolean;
 
   location: SourceLocation;
   text: string;
