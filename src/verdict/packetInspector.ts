@@ -257,7 +257,7 @@ export class PacketInspector implements DetectContext {
 
     let verdict: number = Verdict.ACCEPT;
     const merged = this.mergedResult;
-    merged.count = 0;
+    merged.reset();
     for (let i = 0; i < n; i++) {
       const id = this.txQueue[i]!;
       this.txId = id;
@@ -266,7 +266,7 @@ export class PacketInspector implements DetectContext {
       const v = this.detect();
       this.engine.appOnly = false;
       if (rank(v) > rank(verdict)) verdict = v;
-      if (n > 1) merged.add(this.result!);
+      if (n > 1) merged.add(this.result!, id);
     }
     if (n > 1) merged.apply(this.result!, verdict);
     return verdict;
@@ -311,25 +311,41 @@ function rank(v: number): number {
 
 /**
  * Alerts of several inspect() calls for one packet (pipelined HTTP), gathered so the caller
- * sees one result. Cold-ish path: only packets that touch more than one transaction.
+ * sees one result. As Suricata's alert queue (detect-engine-alert.c AlertQueueSortHelper):
+ * ordered by signature order, then newest transaction first, and cut at packet-alert-max,
+ * the rest counted as suppressed. Cold-ish path: only packets that touch several transactions.
  */
 class MergedAlerts {
   count = 0;
+  private suppressed = 0;
   private readonly items: DetectResult['alerts'] = [];
+  private readonly txOf: number[] = [];
 
-  add(r: DetectResult): void {
+  add(r: DetectResult, txId: number): void {
+    this.suppressed += r.suppressed;
     for (let i = 0; i < r.alertCount; i++) {
       const a = r.alerts[i]!;
       if (this.count === this.items.length) this.items.push({ ...a });
       else Object.assign(this.items[this.count]!, a);
+      this.txOf[this.count] = txId;
       this.count++;
     }
   }
 
   apply(r: DetectResult, verdict: number): void {
+    const order: number[] = [];
+    for (let i = 0; i < this.count; i++) order.push(i);
+    const num = (i: number): number => this.items[i]!.signature?.num ?? 0;
+    order.sort((a, b) => num(a) - num(b) || this.txOf[b]! - this.txOf[a]!);
     const n = Math.min(this.count, r.alerts.length);
-    for (let i = 0; i < n; i++) Object.assign(r.alerts[i]!, this.items[i]!);
+    for (let i = 0; i < n; i++) Object.assign(r.alerts[i]!, this.items[order[i]!]!);
     r.alertCount = n;
+    r.suppressed = this.suppressed + (this.count - n);
     r.verdict = verdict;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.suppressed = 0;
   }
 }
