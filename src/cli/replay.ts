@@ -174,6 +174,7 @@ const REPLAY_FLAGS: FlagSpec = {
   'classification-file': 'string',
   k: 'string',
   'simulate-ips': 'boolean',
+  'strict-rules': 'boolean',
   eve: 'string',
   set: 'multiple',
   help: 'boolean',
@@ -183,7 +184,7 @@ const REPLAY_FLAGS: FlagSpec = {
 const SHORT_FLAGS: Record<string, string> = { '-k': '--k', '-S': '--rules', '-s': '--rules', '-c': '--config', '-r': '' };
 
 export const REPLAY_USAGE = `usage: lateral replay PCAP... --rules FILE... [--config YAML] [-k none|all|auto]
-                      [--simulate-ips] [--eve FILE|-] [--set KEY=VALUE]...`;
+                      [--simulate-ips] [--strict-rules] [--eve FILE|-] [--set KEY=VALUE]...`;
 
 /** The `lateral replay` command; returns the process exit code. */
 export async function runReplay(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -209,19 +210,22 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
     if (eq <= 0) throw new LateralError('LATERAL_ERR_USAGE', `--set takes KEY=VALUE, not '${s}'`);
     settings[s.slice(0, eq)] = s.slice(eq + 1);
   }
-  const eve = new EveWriter(args.strings.get('eve') ?? '-');
-  const result = await replayCapture(
+  // As Suricata (engine.init-failure-fatal: no), a broken rule is reported and left out;
+  // --strict-rules makes it fatal (what a CI check of a rules file wants).
+  const prepared = prepareReplayEngine(
     {
-      pcapPaths: args.positionals,
       ruleFiles,
       configPath: args.strings.get('config'),
       classificationPath: args.strings.get('classification-file'),
-      checksumMode: k,
       simulateIps: args.booleans.has('simulate-ips'),
       settings,
     },
-    (alert) => eve.write(formatEveAlert(alert)),
+    args.booleans.has('strict-rules') ? 'fatal' : 'skip',
   );
+  for (const e of prepared.rules.errors.slice(0, 5)) stderr.write(`lateral replay: rule error (rule not loaded): ${e.message}\n`);
+  if (prepared.rules.errors.length > 5) stderr.write(`lateral replay: ... ${prepared.rules.errors.length - 5} more rule errors\n`);
+  const eve = new EveWriter(args.strings.get('eve') ?? '-');
+  const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)));
   await eve.close();
   const s = result.stats;
   for (const skipped of result.rules.skipped.slice(0, 5)) {
