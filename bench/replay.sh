@@ -38,7 +38,7 @@ run_lateral() { # pcap -> "wall cpu"
     --set vars.address-groups.HOME_NET=any --set vars.address-groups.EXTERNAL_NET=any
 }
 rate() { # packets total load -> packets/s (0 when the difference is not positive)
-  echo "$1 $2 $3" | awk '{ d = $2 - $3; printf "%d", d > 0 ? $1 / d : 0 }'
+  echo "$1 $2 $3" | awk '{ d = $2 - $3; r = 0; if (d > 0) r = $1 / d; printf "%d", r }'
 }
 
 printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' pcap packets engine load_s load_cpu total_s tot_cpu pkt/s pkt/s_cpu
@@ -51,5 +51,6 @@ for pcap in "${pcaps[@]}"; do
   alerts=$(grep -c '"event_type":"alert"' "$work/lateral-eve.json" || true)
   printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' "$(basename "$pcap")" "$packets" suricata "$s_lw" "$s_lc" "$s_tw" "$s_tc" "$s_pps" "$s_cpps"
   printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' "" "" lateral "$l_lw" "$l_lc" "$l_tw" "$l_tc" "$l_pps" "$l_cpps"
-  echo "$l_cpps $s_cpps $s_lc $l_lc $alerts" | awk '{ printf "ratios lateral/suricata: pkt/s (cpu) %.2fx; rule load (cpu) %.2fx faster; lateral alerts %d\n", ($2 > 0 ? $1 / $2 : 0), ($4 > 0 ? $3 / $4 : 0), $5 }'
+  echo "$l_cpps $s_cpps $s_lc $l_lc $alerts" | awk '{ p = 0; l = 0; if ($2 > 0) p = $1 / $2; if ($4 > 0) l = $3 / $4;
+    printf "ratios lateral/suricata: pkt/s (cpu) %.2fx; rule load (cpu) %.2fx faster; lateral alerts %d\n", p, l, $5 }'
 done
