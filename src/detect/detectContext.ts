@@ -66,6 +66,11 @@ export interface DetectContext {
    * again (Suricata 7 DetectEngineInspectRulePayloadMatches). Absent: false.
    */
   streamAdded?: boolean;
+  /**
+   * Every byte of the packet payload is, unchanged, inside `stream`: the engine then need not
+   * run the payload prefilter separately (its hits are a subset of the stream's). Absent: false.
+   */
+  payloadInStream?: boolean;
 
   /**
    * App-layer protocol detected on the flow: 'http', 'dns', 'tls', 'ssh', ... ; '' while

@@ -274,7 +274,7 @@ export class DetectEngine {
     if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
     this.candCount = 0;
     if (g.payloadPrefilter !== null) {
-      if (payload.length > 0) this.scan(g.payloadPrefilter, payload);
+      if (payload.length > 0 && !(ctx.payloadInStream === true && ctx.stream !== null)) this.scan(g.payloadPrefilter, payload);
       if (ctx.stream !== null) this.scan(g.payloadPrefilter, ctx.stream);
     }
     if (ctx.appProto !== '' && g.prefilters.length > 0) {

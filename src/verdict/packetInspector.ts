@@ -76,6 +76,7 @@ export class PacketInspector implements DetectContext {
   stream: Uint8Array | null = null;
   streamInspected = 0;
   streamAdded = false;
+  payloadInStream = false;
   appProto = '';
   txId = -1;
   private app: AppLayerState | null = null;
@@ -135,6 +136,7 @@ export class PacketInspector implements DetectContext {
     this.stream = null;
     this.streamInspected = 0;
     this.streamAdded = false;
+    this.payloadInStream = false;
     this.appProto = '';
     this.txId = -1;
     this.app = null;
@@ -174,6 +176,11 @@ export class PacketInspector implements DetectContext {
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
           this.streamInspected = sr.end - sr.newLength - sr.start;
+          // The payload is in the window unchanged when it brought new bytes, overlapped
+          // nothing differently, and any already-received part of it is within the lookbehind.
+          this.payloadInStream = (sr.segment & SegmentResult.NEW_DATA) !== 0 &&
+            (sr.segment & SegmentResult.OVERLAP_DIFFERENT) === 0 &&
+            p.payloadLength <= this.streams.config.limits.lookbehind;
           if (fi.app === null) {
             if (toServer && this.reverseMidstream(flow, sr.buffer, sr.end - sr.newLength, sr.end)) toServer = false;
             fi.app = new AppLayerState(true, this.appCounters);
