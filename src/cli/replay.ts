@@ -67,6 +67,38 @@ function applySettings(settings: Record<string, string>, config: DetectConfig): 
   return { midstream, ignored };
 }
 
+/** A compiled rule set with the settings it was built under, reusable across replays. */
+export interface ReplayEngine {
+  engine: DetectEngine;
+  rules: RuleSet;
+  midstream: boolean;
+  ignoredSettings: string[];
+  ruleLoadMs: number;
+}
+
+/**
+ * Loads and compiles the rules of `options` once (cold path). Throws LateralError for a bad
+ * rules file or YAML, and for the first broken rule unless ruleErrors is 'skip'. Share the result across replays of many pcaps (replayWithEngine).
+ */
+export function prepareReplayEngine(
+  options: Omit<ReplayOptions, 'pcapPaths' | 'checksumMode'>,
+  ruleErrors: 'fatal' | 'skip' = 'fatal',
+): ReplayEngine {
+  const config = loadDetectConfig(options.configPath);
+  if (options.classificationPath !== undefined) {
+    config.classifications = parseClassificationConfig(fs.readFileSync(options.classificationPath, 'utf8'), options.classificationPath);
+  }
+  config.ipsMode = options.simulateIps;
+  const { midstream, ignored } = applySettings(options.settings, config);
+  const t0 = performance.now();
+  const rules = loadRuleFiles(options.ruleFiles, config);
+  // 'skip' is Suricata's default (engine.init-failure-fatal: no): broken rules are left out
+  // and listed in rules.errors, the rest load.
+  if (rules.errors.length > 0 && ruleErrors === 'fatal') throw rules.errors[0]!;
+  const engine = DetectEngine.compile(rules, config);
+  return { engine, rules, midstream, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0 };
+}
+
 /**
  * Replays the pcaps and returns every alert (and, through onAlert, streams them as they come).
  * Throws LateralError for a bad rules file, YAML or pcap; a pcap broken midway yields the
@@ -76,31 +108,33 @@ export async function replayCapture(
   options: ReplayOptions,
   onAlert?: (alert: AlertRecordInput) => void,
 ): Promise<ReplayResult> {
-  const config = loadDetectConfig(options.configPath);
-  if (options.classificationPath !== undefined) {
-    config.classifications = parseClassificationConfig(fs.readFileSync(options.classificationPath, 'utf8'), options.classificationPath);
-  }
-  config.ipsMode = options.simulateIps;
-  const { midstream, ignored } = applySettings(options.settings, config);
+  return replayWithEngine(prepareReplayEngine(options), options.pcapPaths, options.checksumMode, onAlert);
+}
 
-  const t0 = performance.now();
-  const rules = loadRuleFiles(options.ruleFiles, config);
-  if (rules.errors.length > 0) throw rules.errors[0]!;
-  const engine = DetectEngine.compile(rules, config);
-  const ruleLoadMs = performance.now() - t0;
-
-  const inspector = new PacketInspector(engine, { midstream, maxFlows: 65536 });
-  const decodeContext = new DecodeContext(options.checksumMode);
+/**
+ * Replays pcaps through an already compiled engine, with a fresh PacketInspector (flows,
+ * streams, app layer), so one rule set serves many captures independently.
+ */
+export async function replayWithEngine(
+  prepared: ReplayEngine,
+  pcapPaths: readonly string[],
+  checksumMode: ChecksumMode,
+  onAlert?: (alert: AlertRecordInput) => void,
+): Promise<ReplayResult> {
+  const { engine, rules } = prepared;
+  engine.resetThresholds();
+  const inspector = new PacketInspector(engine, { midstream: prepared.midstream, maxFlows: 65536 });
+  const decodeContext = new DecodeContext(checksumMode);
   const packet = new Packet();
   const alerts: AlertRecordInput[] = [];
   const stats: ReplayStats = {
     packets: 0, alerts: 0, dropped: 0,
     rulesLoaded: rules.signatures.length, rulesSkipped: rules.skipped.length,
-    ruleLoadMs, inspectMs: 0, ignoredSettings: ignored,
+    ruleLoadMs: prepared.ruleLoadMs, inspectMs: 0, ignoredSettings: prepared.ignoredSettings,
   };
   const t1 = performance.now();
   try {
-    for (const path of options.pcapPaths) {
+    for (const path of pcapPaths) {
       const reader = openPcap(path);
       try {
         let index = 0;
@@ -140,6 +174,7 @@ const REPLAY_FLAGS: FlagSpec = {
   'classification-file': 'string',
   k: 'string',
   'simulate-ips': 'boolean',
+  'strict-rules': 'boolean',
   eve: 'string',
   set: 'multiple',
   help: 'boolean',
@@ -149,7 +184,7 @@ const REPLAY_FLAGS: FlagSpec = {
 const SHORT_FLAGS: Record<string, string> = { '-k': '--k', '-S': '--rules', '-s': '--rules', '-c': '--config', '-r': '' };
 
 export const REPLAY_USAGE = `usage: lateral replay PCAP... --rules FILE... [--config YAML] [-k none|all|auto]
-                      [--simulate-ips] [--eve FILE|-] [--set KEY=VALUE]...`;
+                      [--simulate-ips] [--strict-rules] [--eve FILE|-] [--set KEY=VALUE]...`;
 
 /** The `lateral replay` command; returns the process exit code. */
 export async function runReplay(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -175,19 +210,22 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
     if (eq <= 0) throw new LateralError('LATERAL_ERR_USAGE', `--set takes KEY=VALUE, not '${s}'`);
     settings[s.slice(0, eq)] = s.slice(eq + 1);
   }
-  const eve = new EveWriter(args.strings.get('eve') ?? '-');
-  const result = await replayCapture(
+  // As Suricata (engine.init-failure-fatal: no), a broken rule is reported and left out;
+  // --strict-rules makes it fatal (what a CI check of a rules file wants).
+  const prepared = prepareReplayEngine(
     {
-      pcapPaths: args.positionals,
       ruleFiles,
       configPath: args.strings.get('config'),
       classificationPath: args.strings.get('classification-file'),
-      checksumMode: k,
       simulateIps: args.booleans.has('simulate-ips'),
       settings,
     },
-    (alert) => eve.write(formatEveAlert(alert)),
+    args.booleans.has('strict-rules') ? 'fatal' : 'skip',
   );
+  for (const e of prepared.rules.errors.slice(0, 5)) stderr.write(`lateral replay: rule error (rule not loaded): ${e.message}\n`);
+  if (prepared.rules.errors.length > 5) stderr.write(`lateral replay: ... ${prepared.rules.errors.length - 5} more rule errors\n`);
+  const eve = new EveWriter(args.strings.get('eve') ?? '-');
+  const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)));
   await eve.close();
   const s = result.stats;
   for (const skipped of result.rules.skipped.slice(0, 5)) {

@@ -54,6 +54,23 @@ export interface DetectContext {
    * everything it is given).
    */
   stream: Uint8Array | null;
+  /**
+   * How many leading bytes of `stream` were already handed over on earlier packets (the
+   * overlap that lets a pattern split across segments be found). A stream match must end
+   * beyond them, so a match is reported once (Suricata's raw-stream progress). Absent: 0.
+   */
+  streamInspected?: number;
+  /**
+   * This packet's payload went into the reassembled stream (Suricata PKT_STREAM_ADD): payload
+   * rules that may use the stream then match on the stream only, not on the packet payload
+   * again (Suricata 7 DetectEngineInspectRulePayloadMatches). Absent: false.
+   */
+  streamAdded?: boolean;
+  /**
+   * Every byte of the packet payload is, unchanged, inside `stream`: the engine then need not
+   * run the payload prefilter separately (its hits are a subset of the stream's). Absent: false.
+   */
+  payloadInStream?: boolean;
 
   /**
    * App-layer protocol detected on the flow: 'http', 'dns', 'tls', 'ssh', ... ; '' while

@@ -28,6 +28,7 @@ import type { RuleSet } from './ruleLoader';
 import { Action, InspectState, type BufferList, type Signature } from './signature';
 import { IpProtoMatch } from './keywords/ipProto';
 import { AppLayerProtocolMatch } from './keywords/appLayerProtocol';
+import { ContentMatch } from './keywords/content';
 
 export const Verdict = {
   /** Let the packet through. */
@@ -167,6 +168,9 @@ export class DetectEngine {
       // Suricata PacketAlertFinalize: drop/pass go to the flow for IP-only, like-IP-only and
       // PD-only signatures (no content, only ip_proto / app-layer-protocol conditions) and
       // app-layer signatures; for the rest only when the match came from the stream.
+      // Suricata SigValidate: payload content with depth/offset also requires the packet.
+      s.inspectsPacket = s.noStream || s.buffers.some((l) => l.bufferId === BufferId.PAYLOAD &&
+        l.items.some((m) => m instanceof ContentMatch && (m.depth >= 0 || m.offset > 0 || m.depthVar >= 0 || m.offsetVar >= 0)));
       s.actsOnFlow = s.alproto !== '' || s.appTx ||
         (s.buffers.length === 0 && s.packetMatches.every((m) => m instanceof IpProtoMatch || m instanceof AppLayerProtocolMatch));
     }
@@ -219,6 +223,11 @@ export class DetectEngine {
     return new DetectEngine(rules.signatures, config, [...rules.flowbits.slots.keys()], t0);
   }
 
+  /** Forget threshold/detection_filter counts: the next packets come from an unrelated capture. */
+  resetThresholds(): void {
+    this.thresholds.clear();
+  }
+
   /** A fresh per-flow state sized for this rule set (store it on the flow). */
   newFlowState(): FlowDetectState {
     return new FlowDetectState(this.flowbitNames);
@@ -265,7 +274,7 @@ export class DetectEngine {
     if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
     this.candCount = 0;
     if (g.payloadPrefilter !== null) {
-      if (payload.length > 0) this.scan(g.payloadPrefilter, payload);
+      if (payload.length > 0 && !(ctx.payloadInStream === true && ctx.stream !== null)) this.scan(g.payloadPrefilter, payload);
       if (ctx.stream !== null) this.scan(g.payloadPrefilter, ctx.stream);
     }
     if (ctx.appProto !== '' && g.prefilters.length > 0) {
@@ -291,6 +300,7 @@ export class DetectEngine {
       if (ci >= candCount || (ai < always.length && always[ai]! < cand[ci]!)) num = always[ai++]!;
       else num = cand[ci++]!;
       const sig = this.signatures[num]!;
+      if (this.appOnly && this.appSig[num] !== 1) continue;
       if (!this.matchSignature(sig, ctx, p)) continue;
       const appTx = this.appSig[sig.num] === 1 && ctx.txId >= 0 && fd !== null;
       if (appTx) {
@@ -360,10 +370,15 @@ export class DetectEngine {
     if (list.bufferId === BufferId.PAYLOAD) {
       // Stream first: with inline reassembly the stream holds this packet's bytes too, and a
       // stream match makes drop/pass act on the flow (Suricata PACKET_ALERT_FLAG_STREAM_MATCH).
-      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 && this.inspect1(list, ctx.stream, st)) {
+      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 &&
+        this.inspect1(list, ctx.stream, st, list.transforms.length === 0 && (ctx.streamInspected ?? 0) > 0 ? ctx.streamInspected! : -1)) {
         this.streamMatched = true;
         return true;
       }
+      // A packet whose payload went into the stream is inspected through the stream only,
+      // unless the rule needs the packet itself (tcp-pkt, dsize, depth/offset): Suricata skips the payload
+      // of PKT_STREAM_ADD packets for stream-capable signatures.
+      if (ctx.streamAdded === true && !sig.inspectsPacket) return false;
       return !sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st);
     }
     for (let k = 0; ; k++) {
@@ -373,10 +388,10 @@ export class DetectEngine {
     }
   }
 
-  private inspect1(list: BufferList, buf: Uint8Array, st: InspectState): boolean {
+  private inspect1(list: BufferList, buf: Uint8Array, st: InspectState, minEnd = -1): boolean {
     let b = buf;
     const t = list.transforms;
     for (let i = 0; i < t.length; i++) b = t[i]!.apply(b);
-    return inspectBuffer(list.items, b, st);
+    return inspectBuffer(list.items, b, st, minEnd);
   }
 }

@@ -93,7 +93,7 @@ function blankSignature(where: SourceLocation, text: string): Signature {
     src: undefined as never, dst: undefined as never, sport: undefined as never, dport: undefined as never,
     bidirectional: false, onlyStream: false, noStream: false, flowDirection: 0, packetMatches: [], buffers: [],
     postMatches: [], threshold: null, detectionFilter: null, fastPattern: null, flowbitsOrder: 1, flowbitNames: [],
-    byteVarCount: 0, appTx: false, actsOnFlow: false, location: where, text,
+    byteVarCount: 0, appTx: false, actsOnFlow: false, inspectsPacket: false, location: where, text,
   };
 }
 

@@ -28,6 +28,8 @@ export class InspectState {
   readonly vars = new Float64Array(16);
   /** Recursion/retry steps spent on this buffer; bounded like Suricata's inspection_recursion_limit. */
   steps = 0;
+  /** A match must end after this index (stream inspection: the already-inspected bytes); -1: any. */
+  minEnd = -1;
   /** The buffer as a latin1 string for pcre (made lazily, once per buffer). */
   str = '';
   strOf: Uint8Array | null = null;
@@ -144,6 +146,12 @@ export interface Signature {
    * the stream. Set by the engine at compile.
    */
   actsOnFlow: boolean;
+  /**
+   * The packet payload is inspected even when the packet's bytes went into the stream
+   * (Suricata SIG_FLAG_REQUIRE_PACKET, set for tcp-pkt/dsize rules and for payload content
+   * with depth or offset, whose positions mean "from the packet start"). Set at compile.
+   */
+  inspectsPacket: boolean;
 
   location: SourceLocation;
   text: string;

@@ -25,6 +25,11 @@ function addrKey(a: Uint8Array): string {
 export class ThresholdTracker {
   private readonly entries = new Map<string, Entry>();
 
+  /** Forget all counts (a new, independent capture). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** True when this match should produce an alert (threshold) / count as a match (detection_filter). */
   allow(sig: Signature, spec: ThresholdSpec, p: Packet): boolean {
     let key = `${sig.num}|`;

@@ -235,7 +235,9 @@ export class TcpReassembler {
     }
     if (need > this.buf.length) {
       let size = Math.max(this.buf.length * 2, MIN_BUFFER);
-      const target = Math.max(need, 4 * this.limits.lookbehind);
+      // Most flows are short (a request, a reply): start small and double; only a buffer
+      // that already had to grow jumps to 4 × lookbehind so compaction stays rare.
+      const target = this.buf.length === 0 ? need : Math.max(need, 4 * this.limits.lookbehind);
       while (size < target) size *= 2;
       if (!this.memory.reserve(size - this.buf.length)) return false;
       const grown = new Uint8Array(size);

@@ -5,9 +5,9 @@ import { StreamMemory } from './streamMemory';
 
 export class TcpSession {
   /** Bytes client → server. */
-  readonly client: TcpReassembler;
+  client: TcpReassembler;
   /** Bytes server → client. */
-  readonly server: TcpReassembler;
+  server: TcpReassembler;
   /** Picked up without seeing the SYN (stream.midstream). */
   midstream = false;
   /** Split handshake: the server answered the SYN with a SYN of its own (4-way). */
@@ -18,6 +18,13 @@ export class TcpSession {
   constructor(limits: ReassemblyLimits, memory: StreamMemory) {
     this.client = new TcpReassembler(limits, memory);
     this.server = new TcpReassembler(limits, memory);
+  }
+
+  /** Turn the session round (the flow was turned round: see Flow.swapDirection). */
+  swap(): void {
+    const c = this.client;
+    this.client = this.server;
+    this.server = c;
   }
 
   free(): void {

@@ -10,6 +10,9 @@ import { IpProto } from '../decode/packet';
 import { Flow, FlowState } from '../flow/flow';
 import { FlowTable, type FlowEndReason } from '../flow/flowTable';
 import { StreamTracker, type StreamConfig } from '../stream/streamTracker';
+import { SegmentResult } from '../stream/tcpReassembler';
+import type { TcpSession } from '../stream/tcpSession';
+import { detectAppProtocol } from '../applayer/detectAppProtocol';
 import { AppLayerState } from '../applayer/appLayerState';
 import { AppLayerCounters } from '../applayer/appLayerCounters';
 import { AppProto, appProtoName } from '../applayer/appProto';
@@ -43,6 +46,9 @@ class FlowInspection {
   openTxToClient = 0;
 }
 
+/** Segment results meaning the payload is now part of the stream (in order or queued). */
+const STREAM_ADDED = SegmentResult.NEW_DATA | SegmentResult.OUT_OF_ORDER;
+
 /** How many transactions one packet may complete at most (pipelining); more wait a packet. */
 const MAX_TX_PER_PACKET = 32;
 
@@ -68,6 +74,9 @@ export class PacketInspector implements DetectContext {
   flowId = 0;
   flowDetect: FlowDetectState | null = null;
   stream: Uint8Array | null = null;
+  streamInspected = 0;
+  streamAdded = false;
+  payloadInStream = false;
   appProto = '';
   txId = -1;
   private app: AppLayerState | null = null;
@@ -125,6 +134,9 @@ export class PacketInspector implements DetectContext {
       this.flows.expire(p.tsSec);
     }
     this.stream = null;
+    this.streamInspected = 0;
+    this.streamAdded = false;
+    this.payloadInStream = false;
     this.appProto = '';
     this.txId = -1;
     this.app = null;
@@ -160,9 +172,19 @@ export class PacketInspector implements DetectContext {
       toServer = sr.toServer;
       tracked = sr.session;
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
+        this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
-          if (fi.app === null) fi.app = new AppLayerState(true, this.appCounters);
+          this.streamInspected = sr.end - sr.newLength - sr.start;
+          // The payload is in the window unchanged when it brought new bytes, overlapped
+          // nothing differently, and any already-received part of it is within the lookbehind.
+          this.payloadInStream = (sr.segment & SegmentResult.NEW_DATA) !== 0 &&
+            (sr.segment & SegmentResult.OVERLAP_DIFFERENT) === 0 &&
+            p.payloadLength <= this.streams.config.limits.lookbehind;
+          if (fi.app === null) {
+            if (toServer && this.reverseMidstream(flow, sr.buffer, sr.end - sr.newLength, sr.end)) toServer = false;
+            fi.app = new AppLayerState(true, this.appCounters);
+          }
           if (sr.gap) fi.app.gap(toServer);
           fi.app.feed(toServer, sr.buffer, sr.end - sr.newLength, sr.end);
         }
@@ -182,7 +204,10 @@ export class PacketInspector implements DetectContext {
           ? DetectFlowState.CLOSED
           : DetectFlowState.NEW;
 
-    const app = fi.app;
+    // Data on a SYN (TCP Fast Open) is parsed, but the flow shows its app layer to detection
+    // only once the handshake completed: Suricata runs app-layer parsing from ESTABLISHED on,
+    // so `alert http` and http.* rules see TFO data on the first packet after the handshake.
+    const app = p.ipProto === IpProto.TCP && tracked && this.flowState === DetectFlowState.NEW ? null : fi.app;
     if (app !== null && app.proto !== AppProto.UNKNOWN) {
       this.app = app;
       this.appProto = app.proto === AppProto.FAILED ? 'failed' : appProtoName(app.proto);
@@ -198,6 +223,21 @@ export class PacketInspector implements DetectContext {
     }
     this.txId = 0;
     return this.detect();
+  }
+
+  /**
+   * A midstream session whose first data, sent by the side we took for the client, is what a
+   * server sends (an HTTP response): turn the flow round, as Suricata's TCPProtoDetect does
+   * for midstream sessions (FlowSwap on a reversed protocol detection). Cold: once per flow.
+   */
+  private reverseMidstream(flow: Flow, buf: Uint8Array, start: number, end: number): boolean {
+    const s = flow.streamState as TcpSession | null;
+    if (s === null || !s.midstream) return false;
+    if (detectAppProtocol(buf, start, end, true, true) > 0) return false;
+    if (detectAppProtocol(buf, start, end, false, true) !== AppProto.HTTP) return false;
+    flow.swapDirection();
+    s.swap();
+    return true;
   }
 
   /**
@@ -224,7 +264,7 @@ export class PacketInspector implements DetectContext {
 
     let verdict: number = Verdict.ACCEPT;
     const merged = this.mergedResult;
-    merged.count = 0;
+    merged.reset();
     for (let i = 0; i < n; i++) {
       const id = this.txQueue[i]!;
       this.txId = id;
@@ -233,7 +273,7 @@ export class PacketInspector implements DetectContext {
       const v = this.detect();
       this.engine.appOnly = false;
       if (rank(v) > rank(verdict)) verdict = v;
-      if (n > 1) merged.add(this.result!);
+      if (n > 1) merged.add(this.result!, id);
     }
     if (n > 1) merged.apply(this.result!, verdict);
     return verdict;
@@ -278,25 +318,41 @@ function rank(v: number): number {
 
 /**
  * Alerts of several inspect() calls for one packet (pipelined HTTP), gathered so the caller
- * sees one result. Cold-ish path: only packets that touch more than one transaction.
+ * sees one result. As Suricata's alert queue (detect-engine-alert.c AlertQueueSortHelper):
+ * ordered by signature order, then newest transaction first, and cut at packet-alert-max,
+ * the rest counted as suppressed. Cold-ish path: only packets that touch several transactions.
  */
 class MergedAlerts {
   count = 0;
+  private suppressed = 0;
   private readonly items: DetectResult['alerts'] = [];
+  private readonly txOf: number[] = [];
 
-  add(r: DetectResult): void {
+  add(r: DetectResult, txId: number): void {
+    this.suppressed += r.suppressed;
     for (let i = 0; i < r.alertCount; i++) {
       const a = r.alerts[i]!;
       if (this.count === this.items.length) this.items.push({ ...a });
       else Object.assign(this.items[this.count]!, a);
+      this.txOf[this.count] = txId;
       this.count++;
     }
   }
 
   apply(r: DetectResult, verdict: number): void {
+    const order: number[] = [];
+    for (let i = 0; i < this.count; i++) order.push(i);
+    const num = (i: number): number => this.items[i]!.signature?.num ?? 0;
+    order.sort((a, b) => num(a) - num(b) || this.txOf[b]! - this.txOf[a]!);
     const n = Math.min(this.count, r.alerts.length);
-    for (let i = 0; i < n; i++) Object.assign(r.alerts[i]!, this.items[i]!);
+    for (let i = 0; i < n; i++) Object.assign(r.alerts[i]!, this.items[order[i]!]!);
     r.alertCount = n;
+    r.suppressed = this.suppressed + (this.count - n);
     r.verdict = verdict;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.suppressed = 0;
   }
 }

@@ -286,8 +286,10 @@ export const pcreKeyword: KeywordDef = {
     let v = value.trim();
     let negated = false;
     if (v.startsWith('!')) { negated = true; v = v.slice(1).trim(); }
-    if (!(v.startsWith('"') && v.endsWith('"') && v.length >= 2)) throw b.error(`pcre must be quoted: ${value}`);
-    v = v.slice(1, -1);
+    // Suricata's pcre parse regex makes the quotes optional (pcre:/one/U; loads in Suricata 7).
+    const quoted = v.startsWith('"');
+    if (quoted && !(v.endsWith('"') && v.length >= 2)) throw b.error(`pcre has no closing quote: ${value}`);
+    if (quoted) v = v.slice(1, -1);
     if (v.startsWith('!')) { negated = true; v = v.slice(1); }
     if (!v.startsWith('/')) throw b.error(`pcre must start with /: ${value}`);
     const last = v.lastIndexOf('/');
