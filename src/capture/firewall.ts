@@ -16,8 +16,10 @@ import {
   FirewallConfig,
   FirewallPlan,
   IpFamily,
+  IptablesRule,
   parseIptablesSave,
   ruleTag,
+  SavedRule,
   validateBridgeName,
 } from './firewallRules';
 
@@ -91,25 +93,47 @@ export interface FirewallOptions extends Omit<FirewallConfig, 'hookChain'> {
 export class Firewall {
   readonly backend: IptablesBackend;
   /** Where each family's jump went: Docker may have DOCKER-USER for IPv4 only. */
-  readonly hookChains: Record<IpFamily, 'FORWARD' | 'DOCKER-USER'>;
-  private readonly plans: Record<IpFamily, FirewallPlan>;
+  hookChains: Record<IpFamily, 'FORWARD' | 'DOCKER-USER'>;
+  private plans: Record<IpFamily, FirewallPlan>;
   private readonly instance: string;
+  private readonly options: FirewallOptions;
+  private currentBridges: string[];
+  /** True between a successful install() and remove(), also while the bridge list is empty. */
+  private active = false;
 
   constructor(options: FirewallOptions) {
     this.backend = options.backend ?? detectIptablesBackend();
     this.instance = options.instance;
+    this.options = options;
+    this.currentBridges = [...options.bridges];
+    this.hookChains = this.pickHooks();
+    this.plans = this.buildPlans();
+  }
+
+  private pickHooks(): Record<IpFamily, 'FORWARD' | 'DOCKER-USER'> {
     const hook = (fam: IpFamily): 'FORWARD' | 'DOCKER-USER' => {
       const has = this.chainExists(fam, 'DOCKER-USER');
-      if (options.hook === 'DOCKER-USER' && !has && fam === 'ipv4') {
+      if (this.options.hook === 'DOCKER-USER' && !has && fam === 'ipv4') {
         throw new LateralError('LATERAL_ERR_FIREWALL', `--hook docker-user: ${this.backend.iptables} has no DOCKER-USER chain (is dockerd running?)`);
       }
-      return options.hook !== 'FORWARD' && has ? 'DOCKER-USER' : 'FORWARD';
+      return this.options.hook !== 'FORWARD' && has ? 'DOCKER-USER' : 'FORWARD';
     };
-    this.hookChains = { ipv4: hook('ipv4'), ipv6: hook('ipv6') };
-    this.plans = {
-      ipv4: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv4 }),
-      ipv6: buildFirewallPlan({ ...options, hookChain: this.hookChains.ipv6 }),
+    return { ipv4: hook('ipv4'), ipv6: hook('ipv6') };
+  }
+
+  private buildPlans(): Record<IpFamily, FirewallPlan> {
+    // An empty bridge list installs nothing; the plan is built for a placeholder only so the
+    // chain name and shared rules stay known (validation of real names happens in setBridges).
+    const bridges = this.currentBridges.length > 0 ? this.currentBridges : ['lo'];
+    return {
+      ipv4: buildFirewallPlan({ ...this.options, bridges, hookChain: this.hookChains.ipv4 }),
+      ipv6: buildFirewallPlan({ ...this.options, bridges, hookChain: this.hookChains.ipv6 }),
     };
+  }
+
+  /** The bridges whose traffic is queued (or will be, once installed). */
+  get bridges(): readonly string[] {
+    return this.currentBridges;
   }
 
   /** e.g. "DOCKER-USER" or "DOCKER-USER (IPv4), FORWARD (IPv6)". */
@@ -132,9 +156,33 @@ export class Firewall {
     return parseIptablesSave(this.save(fam, 'filter', false)).chains.get('filter')?.includes(chain) ?? false;
   }
 
-  /** Idempotent: removes this instance's old rules, then installs the plan for both families. */
+  /**
+   * Whether a rule of ours is in the kernel, compared on what identifies it (table, chain,
+   * target, match modules, interfaces, our comment tag) in iptables-save's listing. Not
+   * `iptables -C`: iptables-nft cannot -C a CONNMARK --mask rule it listed itself.
+   */
+  private ruleExists(fam: IpFamily, r: IptablesRule, saved?: SavedRule[]): boolean {
+    const rules = saved ?? parseIptablesSave(this.save(fam, r.table, false)).rules;
+    const want = ruleSignature(r.table, r.chain, r.spec);
+    return rules.some((x) => ruleSignature(x.table, x.chain, x.spec) === want);
+  }
+
+  private bridgeRule(fam: IpFamily, bridge: string): IptablesRule {
+    const plan = this.plans[fam];
+    const i = this.currentBridges.indexOf(bridge);
+    return plan.chainRules[2 + i]!; // after the repeat and bypass RETURN rules
+  }
+
+  /**
+   * Idempotent: removes this instance's old rules, then installs the plan for both families.
+   * The hook chain is chosen again each time (auto: DOCKER-USER once dockerd made it).
+   */
   install(): void {
     removeFirewallRules(this.backend, this.instance);
+    this.hookChains = this.pickHooks();
+    this.plans = this.buildPlans();
+    this.active = true;
+    if (this.currentBridges.length === 0) return; // nothing to queue until a bridge comes
     try {
       for (const fam of FAMILIES) {
         const ipt = this.cmd(fam);
@@ -145,25 +193,106 @@ export class Firewall {
         for (const r of plan.hookRules) run(ipt, ['-w', '5', '-t', r.table, '-I', r.chain, '1', ...r.spec]);
       }
     } catch (e) {
+      this.active = false;
       removeFirewallRules(this.backend, this.instance);
       throw e;
     }
   }
 
+  /**
+   * Changes the protected bridges. When installed, only the per-bridge queue rules change
+   * (appended or deleted in place), so the other bridges are never without a rule; calling it
+   * twice with the same list changes nothing. Going to or from an empty list installs or
+   * removes everything.
+   */
+  setBridges(bridges: readonly string[]): { added: string[]; removed: string[] } {
+    const next = [...new Set(bridges)];
+    for (const b of next) validateBridgeName(b);
+    const added = next.filter((b) => !this.currentBridges.includes(b));
+    const removed = this.currentBridges.filter((b) => !next.includes(b));
+    if (!this.active) {
+      this.currentBridges = next;
+      this.plans = this.buildPlans();
+      return { added, removed };
+    }
+    if (next.length === 0 || this.currentBridges.length === 0) {
+      this.currentBridges = next;
+      this.install();
+      return { added, removed };
+    }
+    const before = FAMILIES.map((fam) => removed.map((b) => this.bridgeRule(fam, b)));
+    this.currentBridges = [...this.currentBridges.filter((b) => !removed.includes(b)), ...added];
+    this.plans = this.buildPlans();
+    FAMILIES.forEach((fam, k) => {
+      const ipt = this.cmd(fam);
+      for (const b of added) {
+        const r = this.bridgeRule(fam, b);
+        if (!this.ruleExists(fam, r)) run(ipt, ['-w', '5', '-t', r.table, '-A', r.chain, ...r.spec]);
+      }
+      for (const r of before[k]!) {
+        if (this.ruleExists(fam, r)) run(ipt, ['-w', '5', '-t', r.table, '-D', r.chain, ...r.spec]);
+      }
+    });
+    return { added, removed };
+  }
+
+  /**
+   * Rules of the installed plan that are not in the kernel (e.g. dockerd flushed or recreated
+   * DOCKER-USER), as readable lines; [] when all are there or nothing is installed. A hook
+   * that should now go to DOCKER-USER (auto, dockerd started after us) also counts as missing.
+   */
+  missingRules(): string[] {
+    if (!this.active || this.currentBridges.length === 0) return [];
+    const missing: string[] = [];
+    for (const fam of FAMILIES) {
+      const plan = this.plans[fam];
+      const filter = parseIptablesSave(this.save(fam, 'filter', false));
+      const saved = [...filter.rules, ...parseIptablesSave(this.save(fam, 'mangle', false)).rules];
+      if (this.options.hook === 'auto' && this.hookChains[fam] === 'FORWARD' && (filter.chains.get('filter') ?? []).includes('DOCKER-USER')) {
+        missing.push(`${this.cmd(fam)}: hook belongs in DOCKER-USER now`);
+      }
+      for (const r of [...plan.hookRules, ...plan.chainRules]) {
+        if (!this.ruleExists(fam, r, saved)) missing.push(`${this.cmd(fam)} -t ${r.table} -A ${r.chain} ${r.spec.join(' ')}`);
+      }
+    }
+    return missing;
+  }
+
   remove(): number {
+    this.active = false;
     return removeFirewallRules(this.backend, this.instance);
   }
 
   /** Packets that hit our NFQUEUE rules (both families) since install. */
   queueRuleHits(): number {
     let hits = 0;
+    for (const n of this.bridgeQueueHits().values()) hits += n;
+    return hits;
+  }
+
+  /** Per bridge: packets that hit its NFQUEUE rule (both families) since the rule was added. */
+  bridgeQueueHits(): Map<string, number> {
+    const hits = new Map<string, number>();
     for (const fam of FAMILIES) {
       for (const r of parseIptablesSave(this.save(fam, 'filter', true)).rules) {
-        if (r.chain === this.plans[fam].chain && r.spec.includes('NFQUEUE')) hits += r.packets;
+        if (r.chain !== this.plans[fam].chain || !r.spec.includes('NFQUEUE')) continue;
+        const i = r.spec.indexOf('-i');
+        const bridge = i >= 0 ? r.spec[i + 1]! : '';
+        hits.set(bridge, (hits.get(bridge) ?? 0) + r.packets);
       }
     }
     return hits;
   }
+}
+
+/** What identifies one of our rules, independent of the order iptables-save prints it in. */
+function ruleSignature(table: string, chain: string, spec: readonly string[]): string {
+  const get = (flag: string): string => {
+    const i = spec.indexOf(flag);
+    return i >= 0 ? spec[i + 1] ?? '' : '';
+  };
+  const modules = spec.filter((_, i) => i > 0 && spec[i - 1] === '-m').sort().join(',');
+  return [table, chain, get('-j'), get('-i'), get('-o'), get('--comment'), modules].join('|');
 }
 
 /**

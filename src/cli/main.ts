@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'inspect traffic on Docker/lab bridges through NFQUEUE' },
   uninstall: { run: uninstallCommand, summary: 'remove every iptables rule Lateral installed' },
   replay: { run: (argv) => runReplay(argv), summary: 'run pcap/pcapng files through the engine, alerts as EVE JSON' },
+  watch: { run: (argv) => (require('./watch') as typeof import('./watch')).runWatch(argv), summary: 'the engine on a passive copy of bridge traffic: alerts, metrics, evidence; never blocks' },
   rules: { run: rulesCommand, summary: "'rules check FILE...': which rules load, which are skipped and why" },
 };
 

@@ -1,28 +1,66 @@
-// `lateral run`: checks br_netfilter, binds one worker per queue, then installs the
-// rules (in that order, so no packet is queued before someone listens), prints a summary
-// line periodically, and on SIGINT/SIGTERM removes the rules before unbinding.
+// `lateral run`: checks br_netfilter, binds one worker per queue (each compiles the rules),
+// then installs the iptables rules (in that order, so no packet is queued before someone
+// listens), and on SIGINT/SIGTERM removes them before unbinding.
+//
+// The main thread owns the outputs: it takes the workers' alerts (bounded, see runWorker.ts),
+// names their containers (ContainerIdentityProvider), writes EVE alerts and periodic stats,
+// feeds the live map, folds the workers' metric deltas and the kernel's queue counters into
+// LateralMetrics for --metrics-listen, and prints the one-line summary.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LateralError } from '../errors';
 import { bridgeExists, ensureBrNetfilter, Firewall } from '../capture/firewall';
 import { NfqueueProcEntry, readNfqueueProc, uninspectedPackets } from '../capture/nfqueueProc';
+import type { RuleLoadSummary } from '../verdict/createVerdictHandler';
+import { formatEveAlert, type AlertRecordInput } from '../output/eveAlert';
+import { startEveStats } from '../output/eveStats';
+import { EveWriter } from '../output/eveWriter';
+import { LateralMetrics } from '../output/metrics';
+import { MetricsServer } from '../output/metricsServer';
+import { NFQUEUE_PROC_PATH, parseNfqueueProcStats } from '../output/nfqueueProcStats';
+import { TrafficMap } from '../output/trafficMap';
+import { loadContainersFile, StaticContainerIdentities, type ContainerAddress, type ContainerIdentityProvider } from './containerIdentity';
+import { AlertHandoff } from './alertHandoff';
+import { LIVE_COUNTER_KINDS } from './liveCounters';
 import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
-import type { RunWorkerData, WorkerMessage } from './runWorker';
+import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
+import { DOCKER_RUN_USAGE, prepareDockerRun, type DockerRunSetup } from './runDocker';
 
 interface QueueWorker {
   queue: number;
   worker: Worker;
   stats: Float64Array;
+  alerts: AlertHandoff;
+  rules: RuleLoadSummary | null;
 }
+
+/** Most alerts waiting for the main thread, per worker, before the worker drops (and counts) them. */
+const MAX_ALERTS_IN_FLIGHT = 10000;
 
 function log(line: string): void {
   process.stderr.write(`lateral: ${line}\n`);
 }
 
-function startWorker(opts: RunOptions, queue: number): Promise<QueueWorker> {
+/** Everything the main thread does with a worker's messages once it runs. */
+interface WorkerSinks {
+  alerts(queue: number, records: AlertRecordInput[]): void;
+  metrics: LateralMetrics;
+}
+
+function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean): Promise<QueueWorker> {
   const shared = new SharedArrayBuffer(WORKER_STAT_COUNT * 8);
+  const inFlight = AlertHandoff.sharedBuffer();
+  const handoff = new AlertHandoff(inFlight, MAX_ALERTS_IN_FLIGHT);
   const workerData: RunWorkerData = {
+    alertsInFlight: inFlight,
+    maxAlertsInFlight: MAX_ALERTS_IN_FLIGHT,
+    ruleFiles: opts.ruleFiles,
+    configPath: opts.configPath,
+    monitor: opts.monitor,
+    containers,
+    metrics: wantMetrics,
     queue,
     stats: shared,
     maxLen: opts.maxLen,
@@ -33,14 +71,26 @@ function startWorker(opts: RunOptions, queue: number): Promise<QueueWorker> {
     conntrack: opts.conntrack,
     repeatMark: opts.repeatMark,
     bypassMark: opts.bypassMark,
-    settings: { eve: opts.eve },
   };
   const worker = new Worker(path.join(__dirname, 'runWorker.js'), { workerData });
+  // Alerts and metric deltas are consumed from the start: a worker may judge packets of
+  // another instance's queue the moment it binds.
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'alerts') {
+      try {
+        sinks.alerts(queue, m.records);
+      } finally {
+        handoff.release(m.records.length);
+      }
+    } else if (m.type === 'metrics') {
+      sinks.metrics.applyDelta(queue, m.delta);
+    }
+  });
   return new Promise((resolve, reject) => {
     const onMessage = (m: WorkerMessage): void => {
       if (m.type === 'ready') {
         worker.off('message', onMessage);
-        resolve({ queue, worker, stats: new Float64Array(shared) });
+        resolve({ queue, worker, stats: new Float64Array(shared), alerts: handoff, rules: m.rules });
       } else if (m.type === 'error') {
         worker.off('message', onMessage);
         reject(new LateralError(m.code === 'LATERAL_ERR_KERNEL' ? 'LATERAL_ERR_KERNEL' : 'LATERAL_ERR_NATIVE', m.message));
@@ -62,7 +112,7 @@ function stopWorker(w: QueueWorker): Promise<void> {
       void w.worker.terminate().then(done, done);
     }, 3000);
     w.worker.once('exit', done);
-    w.worker.postMessage({ type: 'stop' });
+    w.worker.postMessage({ type: 'stop' } satisfies WorkerCommand);
   });
 }
 
@@ -100,6 +150,8 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     f('handler_errors', WorkerStat.HANDLER_ERRORS),
     `netlink_errors=${sum(workers, WorkerStat.RECV_ERRORS) + sum(workers, WorkerStat.SEND_ERRORS) + sum(workers, WorkerStat.NETLINK_ERRORS)}`,
     f('unverdicted', WorkerStat.UNVERDICTED),
+    f('alerts', WorkerStat.ALERTS),
+    f('alerts_lost', WorkerStat.ALERTS_LOST),
     `queued=${k.queued}`,
     `queue_dropped=${k.queueDropped}`,
     `user_dropped=${k.userDropped}`,
@@ -107,18 +159,92 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
   ].join(' ');
 }
 
+/**
+ * Who is behind an address: Docker's own view with --all-networks / --network, else the
+ * --containers file (or nobody).
+ */
+function containerIdentities(opts: RunOptions, docker: DockerRunSetup | null): ContainerIdentityProvider {
+  if (docker !== null) return docker.identity;
+  return new StaticContainerIdentities(opts.containersFile !== undefined ? loadContainersFile(opts.containersFile) : []);
+}
+
+function logRules(r: RuleLoadSummary | null, opts: RunOptions): void {
+  if (r === null) {
+    log('no rules (--no-rules): every packet is accepted uninspected by the engine');
+    return;
+  }
+  log(
+    `rules: ${r.loaded} loaded, ${r.skipped} skipped from ${opts.ruleFiles.join(', ')} in ${(r.loadMs / 1000).toFixed(2)} s per worker ` +
+      `(${opts.monitor ? 'monitor: alert only' : 'IPS: drop rules drop'}; EXTERNAL_NET ${r.externalNet})`,
+  );
+  for (const e of r.errors.slice(0, 5)) log(`rule error (rule not loaded): ${e}`);
+  for (const s of r.skippedRules.slice(0, 5)) log(`skipped rule ${s.file}:${s.line} (sid ${s.sid}): ${s.reason}`);
+  if (r.skipped > 10) log(`... see \`lateral rules check\` for every skipped rule`);
+}
+
 export async function runCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(RUN_USAGE);
+    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE);
     return 0;
   }
-  const opts = parseRunOptions(argv);
+  // --all-networks / --network: the bridges come from Docker (src/cli/runDocker.ts).
+  const docker = await prepareDockerRun(argv, log);
+  const opts = parseRunOptions(docker ? docker.argv : argv);
   for (const b of opts.bridges) {
     if (!bridgeExists(b)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: bridge ${b} does not exist (ip link show type bridge)`);
   }
+  for (const f of opts.ruleFiles) {
+    if (!fs.existsSync(f)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: rules file ${f} does not exist`);
+  }
+  const identities = containerIdentities(opts, docker);
+  const containers = [...identities.entries()];
   for (const change of ensureBrNetfilter()) log(change);
-  if (opts.eve !== undefined) log(`--eve ${opts.eve}: not yet implemented (no detection engine wired in); ignored`);
-  if (opts.metricsListen !== undefined) log(`--metrics-listen ${opts.metricsListen}: not yet implemented; ignored`);
+
+  // Outputs first: a bad --eve path or a taken --metrics-listen port refuses before any rule.
+  const map = new TrafficMap();
+  for (const c of containers) map.setContainer(c.identity);
+  const metrics = new LateralMetrics({ ...LIVE_COUNTER_KINDS, map });
+  const eve = opts.eve !== undefined ? new EveWriter(opts.eve, { onError: (e) => log(e.message) }) : undefined;
+  if (eve) {
+    metrics.attachEveWriter(eve);
+    eve.reopenOnSigusr1();
+  }
+  const server = opts.metricsListen !== undefined ? new MetricsServer({ metrics, map, listen: opts.metricsListen }) : undefined;
+  if (server) {
+    try {
+      const a = await server.start();
+      log(`metrics on http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}/metrics, live map on /`);
+    } catch (e) {
+      await eve?.close();
+      throw e;
+    }
+  }
+  const closeOutputs = async (): Promise<void> => {
+    await server?.stop();
+    await eve?.close();
+  };
+
+  let alertOutputErrors = 0;
+  const sinks: WorkerSinks = {
+    metrics,
+    alerts(_queue, records) {
+      const nowMs = Date.now();
+      for (const r of records) {
+        try {
+          const src = identities.identify(r.src);
+          const dst = identities.identify(r.dst);
+          if (src) r.srcContainer = src;
+          if (dst) r.destContainer = dst;
+          eve?.write(formatEveAlert(r));
+          map.recordAlert(r, nowMs);
+        } catch (e) {
+          // An output bug must cost this alert, not the process (and with it every verdict).
+          alertOutputErrors++;
+          if (alertOutputErrors === 1) log(`could not write an alert (sid ${r.sid}): ${(e as Error).stack ?? String(e)}`);
+        }
+      }
+    },
+  };
 
   const firewall = new Firewall({
     bridges: opts.bridges,
@@ -134,18 +260,30 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const workers: QueueWorker[] = [];
   const queues: number[] = [];
   for (let q = opts.firstQueue; q <= opts.lastQueue; q++) queues.push(q);
-  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q)));
+  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q, containers, sinks, true)));
   for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
+    docker?.close();
     await Promise.all(workers.map(stopWorker));
+    await closeOutputs();
     throw failed.reason;
   }
+  identities.onChange?.(() => {
+    const entries = [...identities.entries()];
+    for (const c of entries) map.setContainer(c.identity);
+    for (const w of workers) w.worker.postMessage({ type: 'containers', entries } satisfies WorkerCommand);
+  });
+  const rules = workers[0]?.rules ?? null;
+  logRules(rules, opts);
+  if (rules !== null) metrics.recordRuleLoad({ loaded: rules.loaded, skipped: rules.skipped, success: true, timeSec: Date.now() / 1000 });
 
   try {
     firewall.install(); // removes what it installed itself when it fails half-way
   } catch (e) {
+    docker?.close();
     await Promise.all(workers.map(stopWorker));
+    await closeOutputs();
     throw e;
   }
   const mode = `${opts.queueBypass ? 'fail-open' : 'fail-closed'}, overload ${opts.overloadAccept ? 'accept' : 'drop'}`;
@@ -153,6 +291,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
       `iptables-${firewall.backend.name}: ${firewall.backend.reason}; hook ${firewall.hookDescription}; instance ${opts.instance})`,
   );
+  if (docker) {
+    const vars = docker.vars();
+    log(`docker: protecting ${docker.options.networks ? docker.options.networks.join(',') : 'all bridge networks'}; HOME_NET=${vars.HOME_NET} EXTERNAL_NET=${vars.EXTERNAL_NET}`);
+    // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
+    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
+  }
 
   const ourProc = (): NfqueueProcEntry[] => {
     try {
@@ -178,6 +322,31 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   };
   const snapshot = (label: string): string => summaryLine(label, workers, kernelCounters());
 
+  // Kernel-side metrics: /proc every second (cheap); the uninspected count needs an
+  // iptables-save per family, so every 5 s.
+  let ticks = 0;
+  const pollKernel = (withIptables: boolean): void => {
+    try {
+      const all = parseNfqueueProcStats(fs.readFileSync(NFQUEUE_PROC_PATH, 'utf8'));
+      for (const w of workers) {
+        const c = all.get(w.queue);
+        if (c) metrics.setQueueCounters(w.queue, c, w.stats[WorkerStat.ENOBUFS]!);
+      }
+    } catch (e) {
+      if (ticks === 0) log(`cannot read ${NFQUEUE_PROC_PATH}: ${(e as Error).message}`);
+    }
+    if (withIptables) {
+      try {
+        metrics.setUninspected(uninspectedPackets(firewall.queueRuleHits(), sum(workers, WorkerStat.PACKETS), ourProc()));
+      } catch {
+        // Counted at the next poll.
+      }
+    }
+  };
+  const kernelTimer = setInterval(() => pollKernel(++ticks % 5 === 0), 1000);
+  pollKernel(true);
+  const stopEveStats = eve && opts.statsIntervalMs > 0 ? startEveStats(eve, metrics, opts.statsIntervalMs) : undefined;
+
   const startedAt = Date.now();
   const timer =
     opts.summaryIntervalMs > 0
@@ -192,9 +361,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       stopping = true;
       if (signal.startsWith('worker')) exitCode = 1;
       if (timer) clearInterval(timer);
+      clearInterval(kernelTimer);
       log(`${signal}: removing rules`);
+      docker?.close();
       let code = exitCode;
       // Kernel counters are read while the rules (and their hit counters) still exist.
+      pollKernel(true);
       const k = kernelCounters();
       try {
         firewall.remove();
@@ -204,8 +376,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       }
       // Let packets already queued get their verdicts before the queues unbind.
       setTimeout(() => {
-        void Promise.all(workers.map(stopWorker)).then(() => {
+        void Promise.all(workers.map(stopWorker)).then(async () => {
+          // The workers' last alerts and deltas arrived before their exit.
+          if (stopEveStats) stopEveStats();
+          else if (eve && opts.statsIntervalMs === 0) startEveStats(eve, metrics, 3_600_000)();
           log(summaryLine('final', workers, k));
+          if (alertOutputErrors > 0) log(`${alertOutputErrors} alerts could not be written (see the first error above)`);
+          await closeOutputs();
+          const es = eve?.stats();
+          if (es && es.droppedBacklog + es.droppedIoError > 0) log(`${es.droppedBacklog + es.droppedIoError} EVE records could not be written`);
           resolve(code);
         });
       }, 200);

@@ -1,4 +1,5 @@
 // `lateral run` flags → RunOptions. Pure, so flag errors are unit-tested without a kernel.
+import * as path from 'node:path';
 import { LateralError } from '../errors';
 import { validateBridgeName, validateInstance } from '../capture/firewallRules';
 import { parseFlags, parseUint } from './parseFlags';
@@ -22,8 +23,22 @@ export interface RunOptions {
   conntrack: boolean;
   summaryIntervalMs: number;
   eve: string | undefined;
+  /** HOST:PORT (a bare PORT or :PORT means loopback). */
   metricsListen: string | undefined;
+  /** Rule files; default rules/lateral.rules of the installation. */
+  ruleFiles: string[];
+  /** Suricata-style YAML (vars, action-order, ...). */
+  configPath: string | undefined;
+  /** IDS mode: alert only, never drop. */
+  monitor: boolean;
+  /** Address → container JSON (the lab layout, or {containers: [...]}) */
+  containersFile: string | undefined;
+  /** Seconds between EVE `stats` records (0 = only at exit). */
+  statsIntervalMs: number;
 }
+
+/** rules/lateral.rules next to the compiled CLI (dist/src/cli → repo root). */
+export const DEFAULT_RULES = path.resolve(__dirname, '..', '..', '..', 'rules', 'lateral.rules');
 
 export const RUN_USAGE = `Usage: lateral run --bridge BR [--bridge BR2 ...] [options]
 
@@ -48,8 +63,19 @@ SIGINT/SIGTERM.
   --no-gso                let the kernel segment GSO packets before queueing (slow)
   --conntrack             ask for NFQA_CFG_F_CONNTRACK (fails on kernels without it)
   --summary-interval SEC  seconds between summary lines (default 10; 0 = only at exit)
-  --eve FILE|-            EVE-JSON output (not yet implemented: accepted, noted)
-  --metrics-listen H:P    Prometheus endpoint (not yet implemented: accepted, noted)
+  --rules FILE            Suricata rules (repeatable; default rules/lateral.rules)
+  --no-rules              no engine: accept everything (capture and counters only)
+  --config YAML           Suricata-style YAML: vars (HOME_NET, EXTERNAL_NET ...),
+                          action-order. EXTERNAL_NET defaults to "any" live (east-west)
+  --monitor               IDS: alert only; drop rules alert as "allowed", nothing is dropped
+                          (default: IPS, drop/reject rules drop the packet and its flow)
+  --containers FILE       address -> container names for alerts, metrics and the map
+                          (the JSON of \`scripts/lab up\`, or {"containers":[{name,addresses}]})
+  --eve FILE|-            EVE-JSON alerts and stats records (SIGUSR1 reopens FILE;
+                          with "-" all logs go to stderr)
+  --stats-interval SEC    seconds between EVE stats records (default 8; 0 = only at exit)
+  --metrics-listen [H:]P  Prometheus /metrics, live map on / and /api/map (loopback when
+                          only a port is given; default off)
 `;
 
 const SPEC = {
@@ -70,6 +96,12 @@ const SPEC = {
   'summary-interval': 'string',
   eve: 'string',
   'metrics-listen': 'string',
+  rules: 'multiple',
+  'no-rules': 'boolean',
+  config: 'string',
+  monitor: 'boolean',
+  containers: 'string',
+  'stats-interval': 'string',
 } as const;
 
 export function parseRunOptions(argv: readonly string[]): RunOptions {
@@ -130,7 +162,8 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     const v = f.strings.get(name);
     return v === undefined ? dflt : parseUint(cmd, name, v, min, max);
   };
-  const metricsListen = f.strings.get('metrics-listen');
+  let metricsListen = f.strings.get('metrics-listen');
+  if (metricsListen !== undefined && /^:?\d{1,5}$/.test(metricsListen)) metricsListen = `127.0.0.1:${metricsListen.replace(':', '')}`;
   if (metricsListen !== undefined && !/^[^\s:]+:\d{1,5}$/.test(metricsListen) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(metricsListen)) {
     throw new LateralError('LATERAL_ERR_USAGE', `${cmd}: --metrics-listen expects HOST:PORT, got ${JSON.stringify(metricsListen)}`);
   }
@@ -152,5 +185,16 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     summaryIntervalMs: num('summary-interval', 10, 0, 86400) * 1000,
     eve: f.strings.get('eve'),
     metricsListen,
+    ruleFiles: ruleFiles(f.multiples.get('rules'), f.booleans.has('no-rules'), cmd),
+    configPath: f.strings.get('config'),
+    monitor: f.booleans.has('monitor'),
+    containersFile: f.strings.get('containers'),
+    statsIntervalMs: num('stats-interval', 8, 0, 86400) * 1000,
   };
+}
+
+function ruleFiles(given: string[] | undefined, none: boolean, cmd: string): string[] {
+  if (none && given !== undefined) throw new LateralError('LATERAL_ERR_USAGE', `${cmd}: --rules and --no-rules exclude each other`);
+  if (none) return [];
+  return given ?? [DEFAULT_RULES];
 }

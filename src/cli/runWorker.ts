@@ -1,19 +1,36 @@
-// One queue's worker thread for `lateral run`: binds its NfQueue, runs the verdict
-// handler on each batch, and keeps its counters in shared memory for the summary.
+// One queue's worker thread for `lateral run`: compiles the rules, binds its NfQueue, judges
+// each batch with the engine, keeps its summary counters in shared memory, posts metric deltas
+// about once a second and the batch's alerts (plain AlertRecordInput objects) after each batch.
 //
-// Flow state never crosses threads: the kernel's --queue-balance keeps a connection on
-// one queue, so each worker owns its flows outright (DESIGN.md).
+// Flow state never crosses threads: the kernel's --queue-balance keeps a connection on one
+// queue, so each worker owns its flows outright (DESIGN.md).
+//
+// Alerts are bounded on their way to the main thread: a shared in-flight counter (added here,
+// subtracted by the main thread once written) caps what may wait in the message queue; past it
+// alerts are counted in ALERTS_LOST and dropped, so a stalled main thread costs alerts, not memory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { NfQueue } from '../capture/nfqueue';
 import { NfVerdict, SkbInfo } from '../capture/native';
 import type { PacketBatch } from '../capture/packetBatch';
-import { createVerdictHandler } from '../verdict/createVerdictHandler';
+import type { DetectResult } from '../detect/detectEngine';
+import { createVerdictHandler, type RuleLoadSummary } from '../verdict/createVerdictHandler';
+import type { PacketInspector } from '../verdict/packetInspector';
 import type { PacketVerdictHandler } from '../verdict/packetVerdictHandler';
+import type { EngineVerdictHandler } from '../verdict/engineVerdictHandler';
+import { alertRecordsOf } from '../output/alertRecords';
+import type { AlertRecordInput } from '../output/eveAlert';
+import type { MetricsDelta } from '../output/workerCounters';
+import { StaticContainerIdentities, type ContainerAddress } from './containerIdentity';
+import { AlertHandoff } from './alertHandoff';
+import { LiveCounters } from './liveCounters';
 import { WorkerStat } from './workerStats';
 
 export interface RunWorkerData {
   queue: number;
   stats: SharedArrayBuffer;
+  /** AlertHandoff's shared counter: alerts posted and not yet consumed by the main thread. */
+  alertsInFlight: SharedArrayBuffer;
+  maxAlertsInFlight: number;
   maxLen: number;
   copyRange: number;
   batchLimit: number;
@@ -22,23 +39,40 @@ export interface RunWorkerData {
   conntrack: boolean;
   repeatMark: number;
   bypassMark: number;
-  settings: Record<string, string | number | boolean | undefined>;
+  ruleFiles: string[];
+  configPath: string | undefined;
+  monitor: boolean;
+  containers: ContainerAddress[];
+  /** Post metric deltas (only when someone consumes them). */
+  metrics: boolean;
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; queue: number }
+  | { type: 'ready'; queue: number; rules: RuleLoadSummary | null }
   | { type: 'error'; queue: number; code: string; message: string }
-  | { type: 'stopped'; queue: number };
+  | { type: 'stopped'; queue: number }
+  | { type: 'alerts'; queue: number; records: AlertRecordInput[] }
+  | { type: 'metrics'; queue: number; delta: MetricsDelta };
+
+/** Main thread → worker. */
+export type WorkerCommand = { type: 'stop' } | { type: 'containers'; entries: ContainerAddress[] };
+
+/** Most alerts one batch hands over; a flood beyond it is counted in ALERTS_LOST. */
+const MAX_ALERTS_PER_BATCH = 4096;
 
 const data = workerData as RunWorkerData;
 const stats = new Float64Array(data.stats);
+const handoff = new AlertHandoff(data.alertsInFlight, data.maxAlertsInFlight);
 const port = parentPort!;
 
 let handler: PacketVerdictHandler;
+let engine: EngineVerdictHandler | null = null;
+let live: LiveCounters | null = null;
 let queue: NfQueue;
+let pendingAlerts: AlertRecordInput[] = [];
 
-// Counting by reading the IP version and protocol bytes directly: the decoders live in
-// another stage and would be wired in by the handler anyway.
+// Counting by reading the IP version and protocol bytes directly, so the summary line means
+// the same with or without an engine.
 function countBatch(batch: PacketBatch): void {
   const bytes = batch.data;
   const n = batch.count;
@@ -78,10 +112,39 @@ function countVerdicts(batch: PacketBatch): void {
   }
 }
 
+/** AlertSink: runs only for packets that alerted (cold-ish), while the packet is current. */
+function onAlert(inspector: PacketInspector, result: DetectResult): void {
+  stats[WorkerStat.ALERTS]! += result.alertCount;
+  const slot = live !== null ? live.slotOf(inspector.flow) : -1;
+  for (let i = 0; i < result.alertCount; i++) {
+    const a = result.alerts[i]!;
+    live?.counters.alert(a.sid, a.priority, a.action === 'blocked', slot);
+  }
+  if (pendingAlerts.length + result.alertCount > MAX_ALERTS_PER_BATCH) {
+    stats[WorkerStat.ALERTS_LOST]! += result.alertCount;
+    return;
+  }
+  for (const r of alertRecordsOf(inspector, result)) pendingAlerts.push(r);
+}
+
+function postAlerts(): void {
+  const records = pendingAlerts;
+  pendingAlerts = [];
+  const n = records.length;
+  if (!handoff.reserve(n)) {
+    stats[WorkerStat.ALERTS_LOST]! += n;
+    return;
+  }
+  port.postMessage({ type: 'alerts', queue: data.queue, records } satisfies WorkerMessage);
+}
+
 function onBatch(batch: PacketBatch): void {
+  const t0 = performance.now();
   countBatch(batch);
   handler.handleBatch(batch);
   countVerdicts(batch);
+  live?.counters.batch(batch.count, (performance.now() - t0) / 1000);
+  if (pendingAlerts.length > 0) postAlerts();
 }
 
 function copyNativeStats(): void {
@@ -96,9 +159,24 @@ function copyNativeStats(): void {
   stats[WorkerStat.UNVERDICTED] = s.skipped + s.truncated;
 }
 
+function postMetrics(): void {
+  if (live === null || !data.metrics) return;
+  live.refresh();
+  port.postMessage({ type: 'metrics', queue: data.queue, delta: live.counters.takeDelta() } satisfies WorkerMessage);
+}
+
 function main(): void {
+  let rules: RuleLoadSummary | null;
   try {
-    handler = createVerdictHandler({ queue: data.queue, settings: data.settings });
+    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor });
+    handler = created.handler;
+    engine = created.engine;
+    rules = created.rules;
+    if (engine !== null) {
+      engine.onAlert = onAlert;
+      live = new LiveCounters(engine.inspector, new StaticContainerIdentities(data.containers));
+      engine.observer = live;
+    }
     queue = new NfQueue({
       queue: data.queue,
       maxLen: data.maxLen,
@@ -117,17 +195,28 @@ function main(): void {
     port.postMessage({ type: 'error', queue: data.queue, code: err.code ?? 'LATERAL_ERR_NATIVE', message: err.message ?? String(e) } satisfies WorkerMessage);
     return;
   }
-  const timer = setInterval(copyNativeStats, 500);
-  port.on('message', (msg: { type: string }) => {
+  const timer = setInterval(() => {
+    copyNativeStats();
+    postMetrics();
+  }, 1000);
+  const statsTimer = setInterval(copyNativeStats, 250);
+  port.on('message', (msg: WorkerCommand) => {
+    if (msg.type === 'containers') {
+      live?.setIdentities(new StaticContainerIdentities(msg.entries));
+      return;
+    }
     if (msg.type !== 'stop') return;
     clearInterval(timer);
+    clearInterval(statsTimer);
     copyNativeStats();
     queue.close();
     handler.close?.();
+    if (pendingAlerts.length > 0) postAlerts();
+    postMetrics();
     port.postMessage({ type: 'stopped', queue: data.queue } satisfies WorkerMessage);
     port.close();
   });
-  port.postMessage({ type: 'ready', queue: data.queue } satisfies WorkerMessage);
+  port.postMessage({ type: 'ready', queue: data.queue, rules } satisfies WorkerMessage);
 }
 
 main();

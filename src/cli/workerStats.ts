@@ -23,5 +23,9 @@ export const WorkerStat = {
   MAX_BATCH: 19,
   /** Packets the addon received but could not hand over (skipped + truncated). */
   UNVERDICTED: 20,
+  /** Alerts the engine raised. */
+  ALERTS: 21,
+  /** Alerts not handed to the main thread because its backlog was full (counted, dropped). */
+  ALERTS_LOST: 22,
 } as const;
-export const WORKER_STAT_COUNT = 21;
+export const WORKER_STAT_COUNT = 23;

@@ -101,6 +101,8 @@ export interface AlertRecordInput {
   flow?: FlowAlertInput;
   srcContainer?: ContainerIdentity;
   destContainer?: ContainerIdentity;
+  /** Evidence pcap written for this alert (docs/evidence.md); absent when none. */
+  evidence?: { pcap: string };
 }
 
 /** The JSON shape written for an alert (key order is Suricata's). */
@@ -131,6 +133,7 @@ export interface EveAlertRecord {
   dns?: { query: Array<Record<string, string | number>> };
   tls?: Record<string, string>;
   flow?: Record<string, string | number>;
+  evidence?: { pcap: string };
   src_container: ContainerIdentity;
   dest_container: ContainerIdentity;
 }
@@ -219,6 +222,7 @@ export function buildEveAlert(a: AlertRecordInput): EveAlertRecord {
       start: formatEveTimestamp(f.startSec, f.startUsec),
     };
   }
+  if (a.evidence) rec.evidence = { pcap: a.evidence.pcap };
   rec.src_container = unknownContainer(a.srcContainer);
   rec.dest_container = unknownContainer(a.destContainer);
   return rec as EveAlertRecord;

@@ -168,8 +168,8 @@ export class WorkerCounters {
     for (let i = 0; bits !== 0 && i < n; i++, bits >>>= 1) if (bits & 1) this.scalars[base + i]!++;
   }
 
-  streamEvent(kind: number): void {
-    if (kind >= 0 && kind < this.kinds.streamEventKinds.length) this.scalars[this.layout.streamEvents + kind]!++;
+  streamEvent(kind: number, count = 1): void {
+    if (kind >= 0 && kind < this.kinds.streamEventKinds.length) this.scalars[this.layout.streamEvents + kind]! += count;
   }
 
   flowCreated(pairSlot: number): void {

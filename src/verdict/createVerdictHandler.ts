@@ -1,15 +1,83 @@
-// Where each queue worker gets its PacketVerdictHandler. Today: accept all. The
-// integrator replaces the body with the engine (rules from options.rulesFile, EVE
-// output, ...) — one place, loaded inside each worker thread.
+// Where each queue worker gets its PacketVerdictHandler: the detection engine compiled from
+// the rule files (one engine per worker thread: flow state never crosses threads), or
+// accept-all when no rules are given. Cold path; runs once per worker at start.
+//
+// East-west default: Suricata's stock EXTERNAL_NET is `!$HOME_NET`, which makes every
+// perimeter rule ($EXTERNAL_NET -> $HOME_NET) blind between two containers, since both ends
+// are home. Unless the YAML sets EXTERNAL_NET, the live path uses `any` (docs/rules.md).
 import type { PacketVerdictHandler } from './packetVerdictHandler';
 import { AcceptAllHandler } from './acceptAllHandler';
+import * as fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { loadDetectConfig } from '../detect/detectConfig';
+import { loadRuleFiles, type SkippedRule } from '../detect/ruleLoader';
+import { DetectEngine } from '../detect/detectEngine';
+import { PacketInspector } from './packetInspector';
+import { EngineVerdictHandler } from './engineVerdictHandler';
 
 export interface VerdictHandlerOptions {
   queue: number;
-  /** Reserved for the engine: rules file, EVE target, etc. Serialisable (crosses threads). */
-  settings: Record<string, string | number | boolean | undefined>;
+  /** Rule files; empty = accept everything (no engine). */
+  ruleFiles: readonly string[];
+  /** Suricata-style YAML (vars, action-order, ...). */
+  configPath?: string;
+  /** IDS: rules alert, nothing is dropped (drop rules alert as "allowed"). */
+  monitor: boolean;
+  /** Pick up TCP sessions already open when Lateral started (default true live). */
+  midstream?: boolean;
+  maxFlows?: number;
 }
 
-export function createVerdictHandler(_options: VerdictHandlerOptions): PacketVerdictHandler {
-  return new AcceptAllHandler();
+export interface RuleLoadSummary {
+  loaded: number;
+  skipped: number;
+  /** Rules that did not parse (file:line: cause), loaded around. */
+  errors: string[];
+  /** The first skipped rules with their reason (for the log). */
+  skippedRules: SkippedRule[];
+  externalNet: string;
+  loadMs: number;
+}
+
+export interface CreatedVerdictHandler {
+  handler: PacketVerdictHandler;
+  /** The engine handler, or null when no rules were given. */
+  engine: EngineVerdictHandler | null;
+  rules: RuleLoadSummary | null;
+}
+
+/** Loads and compiles the rules; throws LateralError for an unreadable rules file or YAML. */
+export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVerdictHandler {
+  if (options.ruleFiles.length === 0) return { handler: new AcceptAllHandler(), engine: null, rules: null };
+  const t0 = performance.now();
+  const config = loadDetectConfig(options.configPath);
+  if (!yamlSetsExternalNet(options.configPath)) config.addressVars.set('EXTERNAL_NET', 'any');
+  config.ipsMode = !options.monitor;
+  const set = loadRuleFiles([...options.ruleFiles], config);
+  const engine = DetectEngine.compile(set, config);
+  // Live, a restart must not leave established connections uninspected: midstream pickup.
+  const inspector = new PacketInspector(engine, { midstream: options.midstream ?? true, maxFlows: options.maxFlows ?? 65536 });
+  const handler = new EngineVerdictHandler(inspector);
+  return {
+    handler,
+    engine: handler,
+    rules: {
+      loaded: set.signatures.length,
+      skipped: set.skipped.length + set.errors.length,
+      errors: set.errors.map((e) => e.message),
+      skippedRules: set.skipped.slice(0, 20),
+      externalNet: config.addressVars.get('EXTERNAL_NET') ?? '',
+      loadMs: performance.now() - t0,
+    },
+  };
+}
+
+/** True when the YAML's vars.address-groups names EXTERNAL_NET (even to Suricata's default). */
+function yamlSetsExternalNet(configPath: string | undefined): boolean {
+  if (configPath === undefined) return false;
+  // loadDetectConfig has already read and validated the file; this only looks for the key.
+  const doc = parseYaml(fs.readFileSync(configPath, 'utf8').replace(/^%YAML.*\n/, ''), { strict: false, uniqueKeys: false }) as unknown;
+  const vars = (doc as { vars?: { 'address-groups'?: Record<string, unknown> } } | null)?.vars;
+  const groups = vars?.['address-groups'];
+  return groups !== null && typeof groups === 'object' && 'EXTERNAL_NET' in groups;
 }

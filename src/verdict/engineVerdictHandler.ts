@@ -11,7 +11,7 @@ import { SkbInfo } from '../capture/native';
 import { LinkType, Packet } from '../decode/packet';
 import { decodePacket } from '../decode/decodePacket';
 import { DecodeContext } from '../decode/decodeStats';
-import { FlowDirection } from '../flow/flow';
+import { type Flow, FlowDirection } from '../flow/flow';
 import type { DetectResult } from '../detect/detectEngine';
 import type { PacketVerdictHandler } from './packetVerdictHandler';
 import { PacketInspector, Verdict } from './packetInspector';
@@ -27,6 +27,18 @@ export interface EngineVerdictCounters {
 /** Called for each packet that raised alerts, while the packet is still current. */
 export type AlertSink = (inspector: PacketInspector, result: DetectResult) => void;
 
+/** What happened to one queued packet (PacketObserver.judged). */
+export const JudgedAs = { ACCEPT: 0, DROP: 1, BYPASS: 2 } as const;
+
+/**
+ * Sees every judged packet with its flow (null for packets without one), while both are
+ * current: the live path counts metrics here. One method call per packet, no allocation.
+ * `flowDropped`: a drop because the flow was blocked earlier, not by a rule on this packet.
+ */
+export interface PacketObserver {
+  judged(p: Packet, flow: Flow | null, judgedAs: number, flowDropped: boolean): void;
+}
+
 const NO_CHECKSUM = SkbInfo.CSUMNOTREADY | SkbInfo.GSO;
 
 export class EngineVerdictHandler implements PacketVerdictHandler {
@@ -34,9 +46,12 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
   readonly decodeContext = new DecodeContext('auto');
   private readonly packet = new Packet();
 
+  /** Optional per-packet observer (metrics); set once, before the first batch. */
+  observer: PacketObserver | null = null;
+
   constructor(
     readonly inspector: PacketInspector,
-    private readonly onAlert: AlertSink | null = null,
+    public onAlert: AlertSink | null = null,
   ) {}
 
   handleBatch(batch: PacketBatch): void {
@@ -62,22 +77,28 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
       decodePacket(p, batch.data.subarray(off, off + batch.capLen(i)), LinkType.RAW, this.decodeContext, (q.skbFlags & NO_CHECKSUM) === 0);
       if (p.ipVersion === 0) {
         c.nonIp++;
+        this.observer?.judged(p, null, JudgedAs.ACCEPT, false);
         continue;
       }
       c.inspected++;
       const verdict = inspector.inspect(p);
+      const flow = inspector.flow;
       const r = inspector.result;
       if (r !== null && r.alertCount > 0) {
         c.alerts += r.alertCount;
         this.onAlert?.(inspector, r);
       }
+      let judged: number = JudgedAs.ACCEPT;
       if (verdict === Verdict.DROP_FLOW || verdict === Verdict.DROP_PACKET) {
         batch.drop(i);
         c.dropped++;
+        judged = JudgedAs.DROP;
       } else if (verdict === Verdict.PASS_FLOW || this.pastDepth()) {
         batch.bypass(i);
         c.bypassed++;
+        judged = JudgedAs.BYPASS;
       }
+      this.observer?.judged(p, flow, judged, judged === JudgedAs.DROP && !blockedAlert(r));
     }
   }
 
@@ -89,4 +110,10 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
   close(): void {
     this.inspector.flush();
   }
+}
+
+function blockedAlert(r: DetectResult | null): boolean {
+  if (r === null) return false;
+  for (let i = 0; i < r.alertCount; i++) if (r.alerts[i]!.action === 'blocked') return true;
+  return false;
 }

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
 import { LateralError } from '../../src/errors';
 import { parseRunOptions } from '../../src/cli/runOptions';
 import { main } from '../../src/cli/main';
@@ -36,6 +37,28 @@ test('repeated bridges, queue ranges, fail-closed, overload override, = syntax',
   assert.is(o.overloadAccept, true);
   assert.is(o.eve, '-');
   assert.is(o.hook, 'FORWARD');
+});
+
+test('engine flags: default rules file exists, IPS unless --monitor, metrics port alone means loopback', () => {
+  const d = parseRunOptions(['--bridge', 'docker0']);
+  assert.is(d.ruleFiles.length, 1);
+  assert.match(d.ruleFiles[0]!, /rules\/lateral\.rules$/);
+  assert.ok(fs.existsSync(d.ruleFiles[0]!), d.ruleFiles[0]);
+  assert.is(d.monitor, false);
+  assert.is(d.metricsListen, undefined);
+  assert.is(d.statsIntervalMs, 8000);
+  const o = parseRunOptions(['--bridge', 'x', '--rules', 'a.rules', '--rules', 'b.rules', '--config', 'c.yaml', '--monitor',
+    '--containers', 'lab.json', '--metrics-listen', '9640', '--stats-interval', '0']);
+  assert.equal(o.ruleFiles, ['a.rules', 'b.rules']);
+  assert.is(o.configPath, 'c.yaml');
+  assert.is(o.monitor, true);
+  assert.is(o.containersFile, 'lab.json');
+  assert.is(o.metricsListen, '127.0.0.1:9640');
+  assert.is(o.statsIntervalMs, 0);
+  assert.is(parseRunOptions(['--bridge', 'x', '--metrics-listen', ':9641']).metricsListen, '127.0.0.1:9641');
+  assert.is(parseRunOptions(['--bridge', 'x', '--metrics-listen', '0.0.0.0:9641']).metricsListen, '0.0.0.0:9641');
+  assert.equal(parseRunOptions(['--bridge', 'x', '--no-rules']).ruleFiles, []);
+  usage(['--bridge', 'x', '--no-rules', '--rules', 'a'], /exclude each other/);
 });
 
 test('bad flags are usage errors naming the flag', () => {
