@@ -6,6 +6,7 @@
 
 #include <linux/netfilter.h>
 
+#include "capabilities.h"
 #include "nfQueue.h"
 
 namespace {
@@ -18,6 +19,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   v.Set("ACCEPT", Napi::Number::New(env, NF_ACCEPT));
   v.Set("REPEAT", Napi::Number::New(env, NF_REPEAT));
   exports.Set("verdicts", v);
+  exports.Set("dropCapabilities", Napi::Function::New(env, lateral::DropCapabilities, "dropCapabilities"));
+  exports.Set("CAPABILITY_NAMES", lateral::CapabilityNames(env));
   return exports;
 }
 

@@ -84,10 +84,28 @@ export interface NativeNfQueue {
   close(): void;
 }
 
+/** What native dropCapabilities() did (native/capabilities.cc). */
+export interface NativeDropCapabilitiesResult {
+  /** Threads of the process asked to drop (this one included). */
+  threads: number;
+  /** Threads that confirmed the drop; less than threads means some kept their capabilities. */
+  threadsDropped: number;
+  /** strerror of this thread's failure, or ''. */
+  error: string;
+}
+
 export interface NativeAddon {
   NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
   META_STRIDE: number;
   verdicts: { DROP: number; ACCEPT: number; REPEAT: number };
+  /**
+   * Keep only the named capabilities (e.g. 'CAP_NET_ADMIN') in effective and permitted, clear
+   * inheritable and ambient, drop the rest from the bounding set and set no_new_privs — in
+   * every thread of the process. Throws TypeError on an unknown name.
+   */
+  dropCapabilities(keep: string[]): NativeDropCapabilitiesResult;
+  /** Capability names by number (CAP_CHOWN = 0, ...). */
+  CAPABILITY_NAMES: string[];
 }
 
 let cached: NativeAddon | undefined;

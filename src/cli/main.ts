@@ -22,7 +22,7 @@ function rulesCommand(argv: readonly string[]): Promise<number> {
   if (sub !== 'check') {
     throw new LateralError('LATERAL_ERR_USAGE', `rules: unknown subcommand ${JSON.stringify(sub ?? '')} (usage: lateral rules check FILE... [--json] [--config YAML])`);
   }
-  return runRulesCheck(rest, process.stdout);
+  return runRulesCheck(rest, process.stdout, process.stderr);
 }
 
 function usage(): string {

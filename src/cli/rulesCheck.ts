@@ -11,7 +11,8 @@ import { DetectEngine } from '../detect/detectEngine';
 
 const USAGE = 'usage: lateral rules check FILE... [--json] [--config suricata.yaml]\n';
 
-export async function runRulesCheck(args: string[], out: NodeJS.WritableStream): Promise<number> {
+/** Report on out; a failure that stops the check is one line on err: exit 2 usage, 1 otherwise. */
+export async function runRulesCheck(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = out): Promise<number> {
   const files: string[] = [];
   let json = false;
   let configFile: string | undefined;
@@ -20,12 +21,12 @@ export async function runRulesCheck(args: string[], out: NodeJS.WritableStream):
     if (a === '--json') json = true;
     else if (a === '--config') {
       configFile = args[++i];
-      if (!configFile) { out.write(`--config needs a file\n${USAGE}`); return 2; }
+      if (!configFile) { err.write(`lateral: rules check: --config needs a file\n${USAGE}`); return 2; }
     } else if (a === '-h' || a === '--help') { out.write(USAGE); return 0; }
-    else if (a.startsWith('-')) { out.write(`unknown option ${a}\n${USAGE}`); return 2; }
+    else if (a.startsWith('-')) { err.write(`lateral: rules check: unknown option ${a}\n${USAGE}`); return 2; }
     else files.push(a);
   }
-  if (files.length === 0) { out.write(USAGE); return 2; }
+  if (files.length === 0) { err.write(`lateral: rules check: no rule file given\n${USAGE}`); return 2; }
   try {
     const config = loadDetectConfig(configFile);
     const t0 = Date.now();
@@ -60,7 +61,10 @@ export async function runRulesCheck(args: string[], out: NodeJS.WritableStream):
     }
     return errors.length > 0 ? 1 : 0;
   } catch (e) {
-    if (e instanceof LateralError) { out.write(`${e.code}: ${e.message}\n`); return 2; }
+    if (e instanceof LateralError) {
+      err.write(`lateral: ${e.message} [${e.code}]\n`);
+      return e.code === 'LATERAL_ERR_USAGE' ? 2 : 1;
+    }
     throw e;
   }
 }

@@ -115,7 +115,10 @@ export function loadDetectConfig(yamlFile?: string): DetectConfig {
   try {
     doc = parseYaml(fs.readFileSync(yamlFile, 'utf8').replace(/^%YAML.*\n/, ''), { strict: false, uniqueKeys: false });
   } catch (e) {
-    throw new LateralError('LATERAL_ERR_CONFIG', `cannot read YAML: ${(e as Error).message}`, { file: yamlFile, line: 0 }, { cause: e });
+    // One line naming file:line: the yaml package's message carries a multi-line excerpt.
+    const linePos = (e as { linePos?: Array<{ line: number }> }).linePos;
+    const cause = (e as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new LateralError('LATERAL_ERR_CONFIG', `cannot read YAML: ${cause}`, { file: yamlFile, line: linePos?.[0]?.line ?? 0 }, { cause: e });
   }
   const root = asRecord(doc) ?? {};
   const vars = asRecord(root['vars']);

@@ -1,6 +1,13 @@
 // The symmetric flow key: a 52-bit integer hash of (addresses, ports, protocol, VLANs) that is
 // the same for both directions, plus the exact comparison that resolves hash collisions.
 // Integer keys keep the flow table free of per-packet string building.
+//
+// The hash is keyed: both murmur3 lanes start from a per-process random seed, so an attacker
+// who can choose addresses and ports cannot precompute keys that share a hash (hash flooding,
+// as in Crosby & Wallach 2003). murmur3 is not a PRF — it has seed-independent differentials
+// (Aumasson & Bernstein 2012) — so the seed only raises the cost; FlowTable's chain cap is
+// what bounds the worst case.
+import { randomBytes } from 'node:crypto';
 import { Packet } from '../decode/packet';
 import { Flow } from './flow';
 
@@ -48,8 +55,17 @@ function compareEndpoints(a: Uint8Array, portA: number, b: Uint8Array, portB: nu
   return portA - portB;
 }
 
-/** The same value for a packet and its reply. */
-export function flowHash(p: Packet): number {
+/** Two 32-bit words keying flowHash. */
+export type FlowHashSeed = readonly [number, number];
+
+/** A fresh random seed (once per FlowTable; cold path). */
+export function randomFlowHashSeed(): FlowHashSeed {
+  const b = randomBytes(8);
+  return [b.readUInt32LE(0) | 0, b.readUInt32LE(4) | 0];
+}
+
+/** The same value for a packet and its reply, keyed by (seed0, seed1). */
+export function flowHash(p: Packet, seed0 = 0, seed1 = 0): number {
   const ports = hasPorts(p.ipProto);
   const sp = ports ? p.srcPort : 0;
   const dp = ports ? p.dstPort : 0;
@@ -58,8 +74,8 @@ export function flowHash(p: Packet): number {
   const hi = srcFirst ? p.dst : p.src;
   const loPort = srcFirst ? sp : dp;
   const hiPort = srcFirst ? dp : sp;
-  let h1 = 0x9747b28c;
-  let h2 = 0x1b873593;
+  let h1 = 0x9747b28c ^ seed0;
+  let h2 = 0x1b873593 ^ seed1;
   for (let i = 0; i < 16; i += 4) {
     const a = word(lo, i);
     const b = word(hi, i);

@@ -2,14 +2,17 @@
 // expires idle flows by Suricata's per-state timeouts on packet time (so a pcap replay ages
 // flows the way the capture did, not the way the wall clock does).
 //
-// Keys are the 52-bit symmetric hashes of flowKey.ts; the LRU maps a hash to the head of a
-// chain of flows sharing it (a collision is astronomically rare but handled exactly). The
-// LRU bound counts chains, so it bounds flows to `maxFlows` plus collisions. When it is full
-// the least recently used chain is evicted (counted, reported through onFlowEnd).
+// Keys are the 52-bit symmetric hashes of flowKey.ts, keyed by a per-process random seed; the
+// LRU maps a hash to the head of a chain of flows sharing it (a collision is astronomically
+// rare but handled exactly). The LRU bound counts chains and each chain holds at most
+// `maxChain` flows (the oldest is evicted when a new one would exceed it — counted in
+// stats.chainEvicted), so a lookup walks at most maxChain flows and the table holds at most
+// maxFlows × maxChain flows even if an attacker learns the seed. When the LRU is full the
+// least recently used chain is evicted (counted, reported through onFlowEnd).
 import { LRUCache } from 'lru-cache';
 import { IpProto, Packet, TcpFlag } from '../decode/packet';
 import { Flow, FlowState } from './flow';
-import { flowHash, flowKeyInit, flowKeyMatch, KeyMatch } from './flowKey';
+import { flowHash, type FlowHashSeed, flowKeyInit, flowKeyMatch, KeyMatch, randomFlowHashSeed } from './flowKey';
 import { FlowTimeouts, flowTimeout, SURICATA_FLOW_TIMEOUTS } from './flowTimeouts';
 
 export type FlowEndReason = 'timeout' | 'evicted' | 'reused' | 'shutdown';
@@ -18,6 +21,10 @@ export interface FlowTableOptions {
   /** Most flows kept (Suricata sizes by memcap; 65536 flows is its default hash size). */
   maxFlows?: number;
   timeouts?: FlowTimeouts;
+  /** Flows sharing one hash kept at most (default 8); the oldest goes first. */
+  maxChain?: number;
+  /** Hash key; random per table unless given (tests fix it to craft collisions). */
+  hashSeed?: FlowHashSeed;
   /** Called once for every flow that leaves the table, whatever the reason. */
   onFlowEnd?: (flow: Flow, reason: FlowEndReason) => void;
 }
@@ -27,8 +34,10 @@ export class FlowStats {
   /** Flows in the table now. */
   active = 0;
   timedOut = 0;
-  /** Removed because the table was full (LRU). */
+  /** Removed because the table was full (LRU) or their hash chain was (chainEvicted). */
   evicted = 0;
+  /** Of `evicted`: removed because maxChain flows already shared their hash (hash flooding). */
+  chainEvicted = 0;
   /** A TCP SYN reopened a 5-tuple whose previous session was closed. */
   reused = 0;
   /** IP packets that could not belong to a flow (fragment, transport header not decoded). */
@@ -51,9 +60,16 @@ export class FlowTable {
   private readonly onFlowEnd: ((flow: Flow, reason: FlowEndReason) => void) | undefined;
   private readonly result = new FlowLookup();
   private readonly scratch: Flow[] = [];
+  private readonly maxChain: number;
+  private readonly seed0: number;
+  private readonly seed1: number;
 
   constructor(options: FlowTableOptions = {}) {
     this.timeouts = options.timeouts ?? SURICATA_FLOW_TIMEOUTS;
+    this.maxChain = Math.max(1, options.maxChain ?? 8);
+    const seed = options.hashSeed ?? randomFlowHashSeed();
+    this.seed0 = seed[0] | 0;
+    this.seed1 = seed[1] | 0;
     this.onFlowEnd = options.onFlowEnd;
     this.lru = new LRUCache<number, Flow>({
       max: options.maxFlows ?? 65536,
@@ -85,11 +101,15 @@ export class FlowTable {
       this.stats.noFlow++;
       return null;
     }
-    const hash = flowHash(p);
+    const hash = flowHash(p, this.seed0, this.seed1);
     const head = this.lru.get(hash);
     let flow: Flow | null = null;
     let match: number = KeyMatch.NONE;
+    let chainLength = 0;
+    let last: Flow | null = null;
     for (let f = head ?? null; f !== null; f = f.next) {
+      chainLength++;
+      last = f;
       match = flowKeyMatch(f, p);
       if (match !== KeyMatch.NONE) {
         flow = f;
@@ -104,8 +124,17 @@ export class FlowTable {
       this.stats.reused++;
       this.end(flow, 'reused');
       flow = null;
+      chainLength = 0; // the chain just lost a flow: room for the new one
+
     }
     if (flow === null) {
+      if (chainLength >= this.maxChain && last !== null) {
+        // Only colliding keys get here: evict the chain's oldest flow (new flows go first).
+        this.remove(last);
+        this.stats.evicted++;
+        this.stats.chainEvicted++;
+        this.end(last, 'evicted');
+      }
       flow = new Flow();
       flowKeyInit(flow, p, hash);
       flow.id = flowId(hash, p.tsSec, p.tsUsec);

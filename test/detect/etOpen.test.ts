@@ -61,7 +61,7 @@ test('rules check text output and exit codes', async () => {
   c = capture();
   assert.is(await runRulesCheck([], c.out), 2);
   c = capture();
-  assert.is(await runRulesCheck([`${dir}/missing.rules`], c.out), 2);
+  assert.is(await runRulesCheck([`${dir}/missing.rules`], c.out), 1);
   assert.match(c.text(), /LATERAL_ERR_IO/);
   fs.rmSync(dir, { recursive: true });
 });
