@@ -74,7 +74,12 @@ test('replay: broken pcaps name the file and byte offset, exit 1', () => {
 });
 
 test('replay: broken rules and YAML name file:line, exit 1; bad flags exit 2', () => {
-  oneErrorLine(lateral('replay', '--rules', BAD_RULES, GOOD_PCAP), 1, /bad\.rules:4: content must be quoted.*\[LATERAL_ERR_RULE_PARSE\]$/);
+  // Like Suricata, a broken rule is reported (file:line, cause) and left out; --strict-rules makes it fatal.
+  const lenient = lateral('replay', '--rules', BAD_RULES, GOOD_PCAP);
+  assert.is(lenient.status, 0, lenient.stderr);
+  assert.match(lenient.stderr, /bad\.rules:4: content must be quoted/);
+  assert.not.match(lenient.stderr, /\n\s+at /, 'no stack trace');
+  oneErrorLine(lateral('replay', '--strict-rules', '--rules', BAD_RULES, GOOD_PCAP), 1, /bad\.rules:4: content must be quoted.*\[LATERAL_ERR_RULE_PARSE\]$/);
   oneErrorLine(lateral('replay', '--rules', OK_RULES, '--config', BAD_YAML, GOOD_PCAP), 1, /bad\.yaml:\d+: cannot read YAML: .*\[LATERAL_ERR_CONFIG\]$/);
   oneErrorLine(lateral('replay', '--rules', 'missing.rules', GOOD_PCAP), 1, /missing\.rules/);
   oneErrorLine(lateral('replay', '--bogus'), 2, /unknown flag --bogus/);

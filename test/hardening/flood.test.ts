@@ -131,11 +131,12 @@ test('many small flows with out-of-order data: caps hold, stream memory released
   flood('small flows', 40_000, 150, smallFlow);
 });
 
-test('many small flows against a small memcap: refusals are counted (and starve the legitimate flow)', () => {
+test('many small flows against a small memcap: refusals are counted, the legitimate flow still alerts', () => {
   const r = flood('small flows, 2 MiB memcap', 40_000, 150, smallFlow, 2 * 1024 * 1024, false);
   assert.ok(r.refused > 0 && r.segmentsDropped > 0, 'never silent');
-  // Finding, not a goal: with reassembly memory full, the attack's request is refused too.
-  assert.is(r.alerts, 0);
+  // Reassembly buffers start small (2 KiB), so the legitimate flow's request still fits under
+  // the cap that the flood fills (with 16 KiB first buffers it was refused: docs/hardening.md).
+  assert.is(r.alerts, 1);
 });
 
 test.run();
