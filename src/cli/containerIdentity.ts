@@ -75,12 +75,22 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+function identityOf(name: string, o: Record<string, unknown>): ContainerIdentity {
+  const identity: ContainerIdentity = { name };
+  const image = str(o['image']);
+  const network = str(o['network']);
+  if (image !== undefined) identity.image = image;
+  if (network !== undefined) identity.network = network;
+  return identity;
+}
+
 /**
- * Parses a containers file. Two shapes are accepted:
+ * Parses a containers file (`lateral run --containers`, `lateral watch --containers`). Shapes:
  *  - the lab layout of `scripts/lab up` ({name, bridge, namespaces: {web: {ip, ip6}, ...}}):
  *    each namespace is a container named after its role, on network = the lab's bridge;
  *  - {containers: [{name, image?, network?, addresses: ["10.0.0.2", "fd00::2"]}]} (or that
- *    array alone), for anything else.
+ *    array alone; `ips` or a single `ip` may stand for `addresses`);
+ *  - flat {"10.0.0.2": "web", "10.0.0.3": {name, image?, network?}} (every key an address).
  */
 export function parseContainersJson(text: string, file: string): ContainerAddress[] {
   let doc: unknown;
@@ -89,6 +99,11 @@ export function parseContainersJson(text: string, file: string): ContainerAddres
   } catch (e) {
     throw bad(file, `not JSON: ${(e as Error).message}`);
   }
+  return parseContainersDocument(doc, file);
+}
+
+/** The same, from an already parsed JSON document. */
+export function parseContainersDocument(doc: unknown, file: string): ContainerAddress[] {
   const out: ContainerAddress[] = [];
   const check = new Uint8Array(16);
   const add = (address: unknown, identity: ContainerIdentity, where: string): void => {
@@ -103,26 +118,35 @@ export function parseContainersJson(text: string, file: string): ContainerAddres
       if (ns === null || typeof ns !== 'object') throw bad(file, `namespaces.${role} is not an object`);
       const identity: ContainerIdentity = { name: role };
       if (network !== undefined) identity.network = network;
+      if (ns['ip'] === undefined && (ns['ip6'] === undefined || ns['ip6'] === '')) throw bad(file, `namespaces.${role}: no "ip" or "ip6"`);
       if (ns['ip'] !== undefined) add(ns['ip'], identity, `namespaces.${role}.ip`);
-      if (ns['ip6'] !== undefined) add(ns['ip6'], identity, `namespaces.${role}.ip6`);
+      if (ns['ip6'] !== undefined && ns['ip6'] !== '') add(ns['ip6'], identity, `namespaces.${role}.ip6`);
     }
     return out;
   }
   const list = Array.isArray(root) ? root : root !== null && typeof root === 'object' ? (root as Record<string, unknown>)['containers'] : undefined;
-  if (!Array.isArray(list)) throw bad(file, 'expected a lab layout ({namespaces: ...}) or {containers: [{name, addresses}]}');
-  list.forEach((c, i) => {
-    const o = c as Record<string, unknown> | null;
-    const name = o !== null && typeof o === 'object' ? str(o['name']) : undefined;
-    if (name === undefined) throw bad(file, `containers[${i}] has no name`);
-    const identity: ContainerIdentity = { name };
-    const image = str(o!['image']);
-    const network = str(o!['network']);
-    if (image !== undefined) identity.image = image;
-    if (network !== undefined) identity.network = network;
-    const addrs = o!['addresses'];
-    if (!Array.isArray(addrs)) throw bad(file, `containers[${i}] (${name}) has no addresses array`);
-    for (const a of addrs) add(a, identity, `containers[${i}] (${name})`);
-  });
+  if (Array.isArray(list)) {
+    list.forEach((c, i) => {
+      const o = c as Record<string, unknown> | null;
+      const name = o !== null && typeof o === 'object' ? str(o['name']) : undefined;
+      if (name === undefined) throw bad(file, `containers[${i}] has no name`);
+      const addrs = o!['addresses'] ?? o!['ips'] ?? (o!['ip'] !== undefined ? [o!['ip']] : undefined);
+      if (!Array.isArray(addrs) || addrs.length === 0) throw bad(file, `containers[${i}] (${name}) has no addresses ("addresses", "ips" or "ip")`);
+      const identity = identityOf(name, o!);
+      for (const a of addrs) add(a, identity, `containers[${i}] (${name})`);
+    });
+    return out;
+  }
+  const flat = root !== null && typeof root === 'object' ? Object.entries(root as Record<string, unknown>) : [];
+  if (flat.length === 0 || !flat.every(([k]) => parseIpAddress(k, check))) {
+    throw bad(file, 'expected a lab layout ({namespaces: ...}), {containers: [{name, addresses}]} or {"IP": "name"}');
+  }
+  for (const [address, v] of flat) {
+    const o = v as Record<string, unknown> | null;
+    const name = typeof v === 'string' ? str(v) : o !== null && typeof o === 'object' ? str(o['name']) : undefined;
+    if (name === undefined) throw bad(file, `"${address}": expected a name or {"name": ...}`);
+    add(address, typeof v === 'string' ? { name } : identityOf(name, o!), `"${address}"`);
+  }
   return out;
 }
 
@@ -132,7 +156,7 @@ export function loadContainersFile(file: string): ContainerAddress[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw bad(file, `cannot read: ${(e as Error).message}`);
+    throw new LateralError('LATERAL_ERR_IO', `--containers: cannot read: ${(e as Error).message}`, { file, line: 0 }, { cause: e });
   }
   return parseContainersJson(text, file);
 }

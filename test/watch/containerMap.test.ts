@@ -57,11 +57,11 @@ test('bad files: LATERAL_ERR_CONFIG / LATERAL_ERR_IO naming the file and the ent
       fs.writeFileSync(f, text);
       return f;
     };
-    expectError(() => loadContainerMap(path.join(dir, 'missing.json')), 'LATERAL_ERR_IO', /missing\.json: cannot read containers file/);
-    expectError(() => loadContainerMap(write('broken.json', '{"a":')), 'LATERAL_ERR_CONFIG', /broken\.json: containers file is not JSON/);
-    expectError(() => loadContainerMap(write('arr.json', '[]')), 'LATERAL_ERR_CONFIG', /arr\.json: .*expected a JSON object/);
+    expectError(() => loadContainerMap(path.join(dir, 'missing.json')), 'LATERAL_ERR_IO', /missing\.json: --containers: cannot read/);
+    expectError(() => loadContainerMap(write('broken.json', '{"a":')), 'LATERAL_ERR_CONFIG', /broken\.json: --containers: not JSON/);
+    expectError(() => loadContainerMap(write('str.json', '"web"')), 'LATERAL_ERR_CONFIG', /str\.json: .*expected a lab layout/);
     expectError(() => loadContainerMap(write('badip.json', '{"namespaces":{"web":{"ip":"10.0.0.300"}}}')), 'LATERAL_ERR_CONFIG', /namespaces\.web\.ip: not an IP address: "10\.0\.0\.300"/);
-    expectError(() => loadContainerMap(write('noips.json', '{"containers":[{"name":"x"}]}')), 'LATERAL_ERR_CONFIG', /containers\[0\] \(x\): no "ips"/);
+    expectError(() => loadContainerMap(write('noips.json', '{"containers":[{"name":"x"}]}')), 'LATERAL_ERR_CONFIG', /containers\[0\] \(x\) has no addresses/);
     expectError(() => loadContainerMap(write('flat.json', '{"10.0.0.1":42}')), 'LATERAL_ERR_CONFIG', /"10\.0\.0\.1": expected a name/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
