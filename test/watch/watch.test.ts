@@ -293,7 +293,7 @@ test('bad flags and inputs exit 2 (usage) or 1 (bad file) with a clear message a
   fs.writeFileSync(path.join(tmp, 'bad.rules'), 'alert tcp any any -> any 80 (msg:"ok"; sid:1;)\nalert tcp any any -> any 80 (msg:"broken"; content:"x"; sid:2\n');
   fs.writeFileSync(path.join(tmp, 'bad.json'), '{"namespaces":{"web":{"ip":"not-an-ip"}}}');
   cases.push([['--bridge', l.bridge, '--rules', path.join(tmp, 'bad.rules')], 1, /bad\.rules:2: .*\[LATERAL_ERR_RULE_PARSE\]/]);
-  cases.push([['--bridge', l.bridge, '--containers', path.join(tmp, 'bad.json')], 1, /bad\.json: containers file: namespaces\.web\.ip: not an IP address.*\[LATERAL_ERR_CONFIG\]/]);
+  cases.push([['--bridge', l.bridge, '--containers', path.join(tmp, 'bad.json')], 1, /bad\.json: --containers: namespaces\.web\.ip: not an IP address.*\[LATERAL_ERR_CONFIG\]/]);
   for (const [args, code, message] of cases) {
     const r = await run(args);
     assert.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
