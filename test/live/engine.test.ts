@@ -4,9 +4,9 @@
 // CONFIG SET are dropped (the clients fail) and alerted with the right sids and containers;
 // /metrics, /api/map and a real Prometheus (every dashboard query) see it; --monitor alerts
 // but lets the attack through. The lab and the rules are removed even when a test fails.
+import { PROMETHEUS, PrometheusServer, type PromSample } from '../support/prometheus';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -15,7 +15,6 @@ import { chromium } from 'playwright-core';
 import { repoRoot } from '../support/corpus';
 import { curl, inNs, LabLayout, labDown, labUp, lateralCli, LateralProcess, redis, uniquePrefix, uniqueQueue } from './labHarness';
 
-const PROMETHEUS = process.env.LATERAL_PROMETHEUS ?? '/usr/bin/prometheus';
 const CHROMIUM = process.env.LATERAL_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = '/tmp/lateral-artifacts';
 
@@ -241,12 +240,8 @@ interface Panel {
   targets?: Array<{ expr: string }>;
 }
 
-async function query(base: string, expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  if (body.data!.resultType === 'scalar') return [{ metric: {}, value: body.data!.result as [number, string] }];
-  return body.data!.result as Array<{ metric: Record<string, string>; value: [number, string] }>;
+function query(base: PrometheusServer, expr: string): Promise<PromSample[]> {
+  return base.query(expr);
 }
 
 live('Prometheus scrapes the running lateral: every dashboard query has data; the map shows the blocked edge', async () => {
@@ -256,25 +251,10 @@ live('Prometheus scrapes the running lateral: every dashboard query has data; th
   const metricsPort = await freePort();
   running = await start(path.join(dir, 'prom.json'), metricsPort);
 
-  const promDir = path.join(dir, 'prom');
-  fs.mkdirSync(promDir);
-  const promPort = await freePort();
-  fs.writeFileSync(
-    path.join(promDir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: lateral\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
-  );
-  let prom: ChildProcess | undefined;
-  let promLog = '';
+  let prom: PrometheusServer | undefined;
   try {
-    prom = spawn(PROMETHEUS, [
-      `--config.file=${path.join(promDir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(promDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--storage.tsdb.retention.time=1h',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    prom.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
-    prom.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
-    const base = `http://127.0.0.1:${promPort}`;
+    prom = await PrometheusServer.start(path.join(dir, 'prom'), metricsPort);
+    const base = prom;
 
     // Demo traffic and attacks while Prometheus collects enough scrapes for rate().
     const deadline = Date.now() + 40_000;
@@ -297,7 +277,7 @@ live('Prometheus scrapes the running lateral: every dashboard query has data; th
       }
       await new Promise((r) => setTimeout(r, 300));
     }
-    assert.ok(samples >= 8, `prometheus scraped ${samples} times; log:\n${promLog.slice(-2000)}`);
+    assert.ok(samples >= 8, `prometheus scraped ${samples} times; log:\n${prom.log.slice(-2000)}`);
     const up = await query(base, 'up{job="lateral"}');
     assert.is(up[0]?.value[1], '1');
     const inst = up[0]!.metric.instance!;
@@ -336,10 +316,7 @@ live('Prometheus scrapes the running lateral: every dashboard query has data; th
       }
     }
   } finally {
-    if (prom && prom.exitCode === null) {
-      prom.kill('SIGTERM');
-      await new Promise((r) => prom!.once('exit', r));
-    }
+    await prom?.stop();
   }
   assert.is(await running.stop('SIGINT'), 0);
 });

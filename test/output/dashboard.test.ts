@@ -2,9 +2,9 @@
 // with its own config and data dir, let it scrape a MetricsServer fed through the real
 // metrics API (worker deltas, kernel counters, EVE writer on /dev/full), then run every
 // panel's PromQL (Grafana variables substituted) and require a finite value from each.
+import { PROMETHEUS, PrometheusServer, type PromSample } from '../support/prometheus';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -15,7 +15,6 @@ import { LateralMetrics } from '../../src/output/metrics';
 import { MetricsServer } from '../../src/output/metricsServer';
 import { DropReason, EvictReason, Verdict, WorkerCounters } from '../../src/output/workerCounters';
 
-const PROMETHEUS = process.env.LATERAL_PROMETHEUS ?? '/usr/bin/prometheus';
 const kinds = { anomalyKinds: ['ipv4_trunc', 'tcp_bad_offset'], streamEventKinds: ['overlap', 'memcap'] };
 
 interface Panel {
@@ -35,12 +34,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function query(base: string, expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await r.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  if (body.data!.resultType === 'scalar') return [{ metric: {}, value: body.data!.result as [number, string] }];
-  return body.data!.result as Array<{ metric: Record<string, string>; value: [number, string] }>;
+function query(base: PrometheusServer, expr: string): Promise<PromSample[]> {
+  return base.query(expr);
 }
 
 /** One second of synthetic but realistic activity on two workers, through the real APIs. */
@@ -94,23 +89,10 @@ test('every dashboard panel query returns data from a real Prometheus', async ()
   }, 250);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-obs-prom-'));
-  const promPort = await freePort();
-  fs.writeFileSync(
-    path.join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: lateral\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
-  );
-  let prom: ChildProcess | undefined;
-  let promLog = '';
+  let prom: PrometheusServer | undefined;
   try {
-    prom = spawn(PROMETHEUS, [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--storage.tsdb.retention.time=1h',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    prom.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
-    prom.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
-    const base = `http://127.0.0.1:${promPort}`;
+    prom = await PrometheusServer.start(dir, metricsPort);
+    const base = prom;
 
     // Wait for enough scrapes that rate() over the window has several samples.
     const deadline = Date.now() + 40_000;
@@ -125,7 +107,7 @@ test('every dashboard panel query returns data from a real Prometheus', async ()
         // Not up yet.
       }
     }
-    assert.ok(samples >= 5, `prometheus scraped ${samples} times; log:\n${promLog.slice(-2000)}`);
+    assert.ok(samples >= 5, `prometheus scraped ${samples} times; log:\n${prom.log.slice(-2000)}`);
     const up = await query(base, 'up{job="lateral"}');
     assert.is(up[0]?.value[1], '1');
     const instance = up[0]!.metric.instance!;
@@ -152,12 +134,7 @@ test('every dashboard panel query returns data from a real Prometheus', async ()
     assert.is(pairs[0]!.value[1], '2');
   } finally {
     clearInterval(feeder);
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (prom.exitCode === null && prom.signalCode === null) prom.kill('SIGKILL');
-    }
+    await prom?.stop();
     await server.stop();
     await eve.close();
     fs.rmSync(dir, { recursive: true, force: true });
