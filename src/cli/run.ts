@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LateralError } from '../errors';
 import { bridgeExists, ensureBrNetfilter, Firewall } from '../capture/firewall';
+import { PromiscuousBridgeWatch } from '../capture/promiscuousBridges';
 import { NfqueueProcEntry, readNfqueueProc, uninspectedPackets } from '../capture/nfqueueProc';
 import type { RuleLoadSummary } from '../verdict/createVerdictHandler';
 import { formatEveAlert, type AlertRecordInput } from '../output/eveAlert';
@@ -325,7 +326,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   // Kernel-side metrics: /proc every second (cheap); the uninspected count needs an
   // iptables-save per family, so every 5 s.
   let ticks = 0;
+  const promiscuous = new PromiscuousBridgeWatch(log);
   const pollKernel = (withIptables: boolean): void => {
+    promiscuous.check(firewall.bridges);
+    metrics.setPromiscuousBridges(firewall.bridges, promiscuous.promiscuous);
     try {
       const all = parseNfqueueProcStats(fs.readFileSync(NFQUEUE_PROC_PATH, 'utf8'));
       for (const w of workers) {

@@ -14,6 +14,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as client from 'prom-client';
 import { PassiveCapture } from '../capture/passiveCapture';
+import { readNfqueueProc } from '../capture/nfqueueProc';
+import { PROMISCUOUS_BRIDGE_ADVICE } from '../capture/promiscuousBridges';
 import { loadDetectConfig } from '../detect/detectConfig';
 import { loadRuleFiles, type RuleSet } from '../detect/ruleLoader';
 import { DetectEngine } from '../detect/detectEngine';
@@ -276,6 +278,7 @@ export async function runWatch(argv: readonly string[], stderr: NodeJS.WritableS
         throw new LateralError('LATERAL_ERR_USAGE', `watch: --bridge ${bridge} is not an Ethernet interface (link type ${capture.linkTypeName}); evidence pcaps need Ethernet`);
       }
       watches.push({ bridge, capture, pipeline });
+      warnIfQueuedBridge(bridge, log);
     }
     registerCaptureMetrics(metrics, watches);
     log(
@@ -349,4 +352,21 @@ export async function runWatch(argv: readonly string[], stderr: NodeJS.WritableS
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/**
+ * A promiscuous capture on a bridge whose traffic an NFQUEUE consumer (`lateral run`, Suricata)
+ * judges makes the kernel drop new connections' first packets at the queue
+ * (src/capture/promiscuousBridges.ts): say so once at start, it is the operator's call.
+ */
+function warnIfQueuedBridge(bridge: string, log: (line: string) => void): void {
+  let bound: number;
+  try {
+    bound = readNfqueueProc().length;
+  } catch {
+    return;
+  }
+  if (bound > 0 && fs.existsSync(`/sys/class/net/${bridge}/bridge`)) {
+    log(`warning: ${bound} NFQUEUE queue(s) are bound on this host; if one judges ${bridge}'s traffic, this capture (promiscuous) makes ${PROMISCUOUS_BRIDGE_ADVICE}`);
+  }
 }

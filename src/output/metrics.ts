@@ -155,6 +155,7 @@ export class LateralMetrics {
   private readonly pairFlows: client.Counter<PairLabelNames>;
   private readonly pairAlerts: client.Counter<PairLabelNames | 'action'>;
   private readonly workersGauge: client.Gauge;
+  private readonly bridgePromiscuous: client.Gauge<'bridge'>;
 
   private readonly pairLimiter: LabelLimiter;
   private readonly sidLimiter: LabelLimiter;
@@ -200,7 +201,7 @@ export class LateralMetrics {
     this.queueDropped = counter('lateral_queue_dropped_total', 'Packets the kernel dropped because the queue was full (queue_dropped).', ['queue']);
     this.queueUserDropped = counter('lateral_queue_user_dropped_total', 'Packets the kernel dropped because the netlink socket buffer was full (user_dropped).', ['queue']);
     this.queueEnobufs = counter('lateral_queue_enobufs_total', 'ENOBUFS errors on the queue socket (lost packets).', ['queue']);
-    this.uninspected = counter('lateral_uninspected_packets_total', 'Packets that passed without inspection (fail-open): NFQUEUE rule hits minus packets seen.');
+    this.uninspected = counter('lateral_uninspected_packets_total', 'Packets that hit the NFQUEUE rule but never reached Lateral: passed by queue-bypass/fail-open, or dropped by the kernel before queueing (promiscuous bridge; see lateral_bridge_promiscuous).');
     this.batchSize = new MergedHistogram('lateral_batch_size_packets', 'Packets per NFQUEUE batch.', BATCH_SIZE_BUCKETS);
     this.latency = new MergedHistogram('lateral_verdict_latency_seconds', 'Time from receiving a batch to sending its verdicts.', LATENCY_BUCKETS);
     this.registry.registerMetric(this.batchSize as unknown as client.Metric);
@@ -241,6 +242,9 @@ export class LateralMetrics {
     this.workersGauge = new client.Gauge({
       name: 'lateral_workers_reporting', help: 'Packet workers whose metrics are included.', registers,
       collect() { this.set(workerGauges.size); },
+    });
+    this.bridgePromiscuous = new client.Gauge({
+      name: 'lateral_bridge_promiscuous', help: '1 while a protected bridge is in promiscuous mode (the kernel then drops new connections\' first packets at NFQUEUE).', labelNames: ['bridge'], registers,
     });
     new client.Gauge({
       name: 'lateral_pair_series', help: 'Container-pair label sets exported now (never above lateral_pair_series_limit).', registers,
@@ -366,6 +370,12 @@ export class LateralMetrics {
     sums.userDropped += userDropped;
     sums.enobufs += lost;
     this.lastQueue.set(queue, { ...c, enobufs });
+  }
+
+  /** The protected bridges and which of them are promiscuous now (bounded: one series per protected bridge). */
+  setPromiscuousBridges(bridges: readonly string[], promiscuous: ReadonlySet<string>): void {
+    this.bridgePromiscuous.reset();
+    for (const bridge of bridges) this.bridgePromiscuous.set({ bridge }, promiscuous.has(bridge) ? 1 : 0);
   }
 
   /** Absolute count of packets that passed uninspected (NFQUEUE rule hits minus seen). */
