@@ -23,6 +23,9 @@ import { EastWestVars, eastWestVarsWithOverride, readAddressVarOverrides } from 
 import { LateralError } from '../errors';
 import { formatEveTimestamp } from '../output/eveFormat';
 import { parseUint } from './parseFlags';
+import { followAddressGroups, type AddressGroupRef } from '../docker/containerAddressGroups';
+import { loadContainerSourceFile } from '../docker/containerSourceFile';
+import type { WorkerCommand } from './runWorker';
 
 export const DOCKER_RUN_USAGE = `Docker host options (instead of --bridge):
   --all-networks          protect docker0 and every user-defined bridge network, following
@@ -194,6 +197,37 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
       protection?.close();
       identity.close();
       directory.close();
+    },
+  };
+}
+
+/**
+ * The engine side of Docker's live state, for `lateral run`: resolves the container address
+ * groups the workers' rules use (`@label:tier=db`, ...) from Docker (following every change),
+ * else from the --containers table, else leaves them empty with one warning each; and, under
+ * Docker, keeps the workers' per-container modes (lateral.mode labels) current. `post` sends
+ * one command to every worker. Call after the workers are ready, before the firewall install,
+ * so the first packet already meets resolved groups.
+ */
+export function followContainerRules(
+  docker: DockerRunSetup | null,
+  containersFile: string | undefined,
+  refs: readonly AddressGroupRef[],
+  post: (cmd: WorkerCommand) => void,
+  log: (line: string) => void,
+): { close(): void } {
+  const source = docker !== null ? docker.directory : containersFile !== undefined ? loadContainerSourceFile(containersFile) : null;
+  const where = docker !== null ? 'Docker' : containersFile !== undefined ? `--containers ${containersFile}` : 'no Docker (--all-networks/--network) and no --containers table';
+  const groups = followAddressGroups(refs, source, (update) => post({ type: 'addressGroups', update }), log, where);
+  if (refs.length > 0) log(`container address groups: ${refs.map((r) => `${r.expr}=${groups.current.get(r.expr)?.length ?? 0}`).join(' ')} (addresses, from ${where})`);
+  if (docker === null) return groups;
+  const postModes = (): void => post({ type: 'containerModes', snapshot: docker.modeSnapshot() });
+  postModes();
+  docker.directory.on('change', postModes);
+  return {
+    close(): void {
+      groups.close();
+      docker.directory.off('change', postModes);
     },
   };
 }
