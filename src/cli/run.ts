@@ -312,7 +312,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const vars = docker.vars();
     log(`docker: protecting ${docker.options.networks ? docker.options.networks.join(',') : 'all bridge networks'}; HOME_NET=${vars.HOME_NET} EXTERNAL_NET=${vars.EXTERNAL_NET}`);
     // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
-    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
+    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue], opts.repeatMark).catch((e: Error) => log(`docker protection failed: ${e.message}`));
   }
 
   const ourProc = (): NfqueueProcEntry[] => {

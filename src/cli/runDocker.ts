@@ -26,6 +26,15 @@ import { parseUint } from './parseFlags';
 import { followAddressGroups, type AddressGroupRef } from '../docker/containerAddressGroups';
 import { loadContainerSourceFile } from '../docker/containerSourceFile';
 import type { WorkerCommand } from './runWorker';
+import { DockerClient } from '../docker/dockerClient';
+import {
+  detectDockerFirewallBackend,
+  dockerFirewallAdvice,
+  findDockerdArgv,
+  hasDockerUserChain,
+  readDaemonJson,
+  type DockerFirewallDetection,
+} from '../docker/dockerFirewallBackend';
 
 export const DOCKER_RUN_USAGE = `Docker host options (instead of --bridge):
   --all-networks          protect docker0 and every user-defined bridge network, following
@@ -141,7 +150,7 @@ export interface DockerRunSetup {
    * After firewall.install(): follow the networks, check the rules, run the canary (which
    * then requires that a worker bound to queues first..last received the probe).
    */
-  protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection>;
+  protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number], repeatMark?: number): Promise<DockerProtection>;
   close(): void;
 }
 
@@ -171,7 +180,7 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
     identity,
     vars: () => eastWestVarsWithOverride(directory, options.networks, options.varsFile),
     modeSnapshot: () => containerModeSnapshot(directory),
-    async protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection> {
+    async protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number], repeatMark = 0x100000): Promise<DockerProtection> {
       protection = new DockerProtection({
         directory,
         firewall,
@@ -190,6 +199,7 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
       protection.on('canary', (r: CanaryResult) => {
         if (r.protected) log(`canary: ${r.bridge} protected (${r.hits} probe packets reached the queue)`);
       });
+      await dockerFirewallBackend(firewall, repeatMark, options.socketPath, log);
       await protection.start();
       return protection;
     },
@@ -230,4 +240,32 @@ export function followContainerRules(
       docker.directory.off('change', postModes);
     },
   };
+}
+
+/**
+ * Detects Docker's firewall backend (docker info, dockerd's flags, daemon.json, the
+ * DOCKER-USER chain) and logs the fallback and advice for the nftables backend
+ * (src/docker/dockerFirewallBackend.ts). Never throws: it only informs.
+ */
+export async function dockerFirewallBackend(firewall: Firewall, repeatMark: number, socketPath: string | undefined, log: (line: string) => void): Promise<DockerFirewallDetection> {
+  const client = new DockerClient({ socketPath, timeoutMs: 3000 });
+  let info: Record<string, unknown> | null = null;
+  try {
+    info = await client.info();
+  } catch {
+    // The decision falls back to the other evidence.
+  } finally {
+    client.close();
+  }
+  const argv = findDockerdArgv();
+  const d = detectDockerFirewallBackend({
+    info,
+    dockerdArgv: argv,
+    daemonJson: readDaemonJson(argv),
+    dockerUserChain: hasDockerUserChain(firewall.backend.iptablesSave),
+  });
+  log(`docker: firewall backend ${d.backend} (${d.reason}); Lateral's hook: ${firewall.hookDescription}`);
+  const advice = dockerFirewallAdvice(d, repeatMark, firewall.hookDescription);
+  if (advice !== null) log(advice);
+  return d;
 }
