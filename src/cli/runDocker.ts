@@ -10,8 +10,9 @@
 //   const docker = await prepareDockerRun(argv, log);           // before parseRunOptions
 //   const opts = parseRunOptions(docker ? docker.argv : argv);
 //   ... firewall.install() ...
-//   docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]); // after install, not awaited
-//   ... on stop: docker?.close() before firewall.remove()
+//   followContainerRules(docker, opts.containersFile, workers[0].addressGroups, post, log); // workers ready, before install
+//   docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue], opts.repeatMark); // after install, not awaited
+//   ... on stop: containerRules.close(), docker?.close() before firewall.remove()
 import * as fs from 'node:fs';
 import type { Firewall } from '../capture/firewall';
 import type { CanaryResult } from '../docker/bridgeCanary';
