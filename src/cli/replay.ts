@@ -17,6 +17,7 @@ import { formatEveAlert, type AlertRecordInput } from '../output/eveAlert';
 import { EveWriter } from '../output/eveWriter';
 import { LateralError } from '../errors';
 import { parseFlags, type FlagSpec } from './parseFlags';
+import { resolveRuleAddressGroups } from '../docker/containerAddressGroups';
 
 export interface ReplayOptions {
   pcapPaths: string[];
@@ -30,6 +31,8 @@ export interface ReplayOptions {
   simulateIps: boolean;
   /** Suricata `--set key=value` overrides. */
   settings: Record<string, string>;
+  /** [cdocker] Table resolving container address groups (@label:tier=db ...); else they are empty. */
+  containersFile?: string;
 }
 
 export interface ReplayStats {
@@ -74,6 +77,8 @@ export interface ReplayEngine {
   midstream: boolean;
   ignoredSettings: string[];
   ruleLoadMs: number;
+  /** [cdocker] One line per container address group that resolves to nothing (file:line). */
+  addressGroupWarnings: string[];
 }
 
 /**
@@ -96,7 +101,9 @@ export function prepareReplayEngine(
   // and listed in rules.errors, the rest load.
   if (rules.errors.length > 0 && ruleErrors === 'fatal') throw rules.errors[0]!;
   const engine = DetectEngine.compile(rules, config);
-  return { engine, rules, midstream, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0 };
+  // [cdocker] container address groups: resolved from --containers, else empty (said once).
+  const groups = resolveRuleAddressGroups(rules.signatures, options.containersFile);
+  return { engine, rules, midstream, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0, addressGroupWarnings: groups.warnings };
 }
 
 /**
@@ -177,6 +184,7 @@ const REPLAY_FLAGS: FlagSpec = {
   'strict-rules': 'boolean',
   eve: 'string',
   set: 'multiple',
+  containers: 'string',
   help: 'boolean',
 };
 
@@ -184,7 +192,8 @@ const REPLAY_FLAGS: FlagSpec = {
 const SHORT_FLAGS: Record<string, string> = { '-k': '--k', '-S': '--rules', '-s': '--rules', '-c': '--config', '-r': '' };
 
 export const REPLAY_USAGE = `usage: lateral replay PCAP... --rules FILE... [--config YAML] [-k none|all|auto]
-                      [--simulate-ips] [--strict-rules] [--eve FILE|-] [--set KEY=VALUE]...`;
+                      [--simulate-ips] [--strict-rules] [--eve FILE|-] [--set KEY=VALUE]...
+                      [--containers FILE]   (resolves @container:/@label:/@network:/@image: rule addresses)`;
 
 /** The `lateral replay` command; returns the process exit code. */
 export async function runReplay(argv: readonly string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -219,11 +228,13 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
       classificationPath: args.strings.get('classification-file'),
       simulateIps: args.booleans.has('simulate-ips'),
       settings,
+      containersFile: args.strings.get('containers'),
     },
     args.booleans.has('strict-rules') ? 'fatal' : 'skip',
   );
   for (const e of prepared.rules.errors.slice(0, 5)) stderr.write(`lateral replay: rule error (rule not loaded): ${e.message}\n`);
   if (prepared.rules.errors.length > 5) stderr.write(`lateral replay: ... ${prepared.rules.errors.length - 5} more rule errors\n`);
+  for (const w of prepared.addressGroupWarnings) stderr.write(`lateral replay: warning: ${w}\n`);
   const eve = new EveWriter(args.strings.get('eve') ?? '-');
   const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)));
   await eve.close();

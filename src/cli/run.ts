@@ -27,7 +27,8 @@ import { LIVE_COUNTER_KINDS } from './liveCounters';
 import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
 import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
-import { DOCKER_RUN_USAGE, prepareDockerRun, type DockerRunSetup } from './runDocker';
+import { DOCKER_RUN_USAGE, followContainerRules, prepareDockerRun, type DockerRunSetup } from './runDocker';
+import type { AddressGroupRef } from '../docker/containerAddressGroups';
 
 interface QueueWorker {
   queue: number;
@@ -35,6 +36,8 @@ interface QueueWorker {
   stats: Float64Array;
   alerts: AlertHandoff;
   rules: RuleLoadSummary | null;
+  /** [cdocker] Container address groups the worker's rules use. */
+  addressGroups: AddressGroupRef[];
 }
 
 /** Most alerts waiting for the main thread, per worker, before the worker drops (and counts) them. */
@@ -50,7 +53,7 @@ interface WorkerSinks {
   metrics: LateralMetrics;
 }
 
-function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean): Promise<QueueWorker> {
+function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean, containerModes = false): Promise<QueueWorker> {
   const shared = new SharedArrayBuffer(WORKER_STAT_COUNT * 8);
   const inFlight = AlertHandoff.sharedBuffer();
   const handoff = new AlertHandoff(inFlight, MAX_ALERTS_IN_FLIGHT);
@@ -72,6 +75,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
     conntrack: opts.conntrack,
     repeatMark: opts.repeatMark,
     bypassMark: opts.bypassMark,
+    containerModes, // [cdocker]
   };
   const worker = new Worker(path.join(__dirname, 'runWorker.js'), { workerData });
   // Alerts and metric deltas are consumed from the start: a worker may judge packets of
@@ -91,7 +95,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
     const onMessage = (m: WorkerMessage): void => {
       if (m.type === 'ready') {
         worker.off('message', onMessage);
-        resolve({ queue, worker, stats: new Float64Array(shared), alerts: handoff, rules: m.rules });
+        resolve({ queue, worker, stats: new Float64Array(shared), alerts: handoff, rules: m.rules, addressGroups: m.addressGroups ?? [] });
       } else if (m.type === 'error') {
         worker.off('message', onMessage);
         reject(new LateralError(m.code === 'LATERAL_ERR_KERNEL' ? 'LATERAL_ERR_KERNEL' : 'LATERAL_ERR_NATIVE', m.message));
@@ -261,7 +265,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const workers: QueueWorker[] = [];
   const queues: number[] = [];
   for (let q = opts.firstQueue; q <= opts.lastQueue; q++) queues.push(q);
-  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q, containers, sinks, true)));
+  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q, containers, sinks, true, docker !== null)));
   for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -278,10 +282,23 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const rules = workers[0]?.rules ?? null;
   logRules(rules, opts);
   if (rules !== null) metrics.recordRuleLoad({ loaded: rules.loaded, skipped: rules.skipped, success: true, timeSec: Date.now() / 1000 });
+  // [cdocker] container address groups (@label:tier=db ...) and lateral.mode labels → workers
+  let containerRules: { close(): void } = { close: () => undefined };
+  try {
+    containerRules = followContainerRules(docker, opts.containersFile, workers[0]?.addressGroups ?? [], (cmd) => {
+      for (const w of workers) w.worker.postMessage(cmd);
+    }, log);
+  } catch (e) {
+    docker?.close();
+    await Promise.all(workers.map(stopWorker));
+    await closeOutputs();
+    throw e;
+  }
 
   try {
     firewall.install(); // removes what it installed itself when it fails half-way
   } catch (e) {
+    containerRules.close();
     docker?.close();
     await Promise.all(workers.map(stopWorker));
     await closeOutputs();
@@ -296,7 +313,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const vars = docker.vars();
     log(`docker: protecting ${docker.options.networks ? docker.options.networks.join(',') : 'all bridge networks'}; HOME_NET=${vars.HOME_NET} EXTERNAL_NET=${vars.EXTERNAL_NET}`);
     // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
-    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
+    docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue], opts.repeatMark).catch((e: Error) => log(`docker protection failed: ${e.message}`));
   }
 
   const ourProc = (): NfqueueProcEntry[] => {
@@ -367,6 +384,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       if (timer) clearInterval(timer);
       clearInterval(kernelTimer);
       log(`${signal}: removing rules`);
+      containerRules.close();
       docker?.close();
       let code = exitCode;
       // Kernel counters are read while the rules (and their hit counters) still exist.

@@ -10,8 +10,9 @@
 //   const docker = await prepareDockerRun(argv, log);           // before parseRunOptions
 //   const opts = parseRunOptions(docker ? docker.argv : argv);
 //   ... firewall.install() ...
-//   docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]); // after install, not awaited
-//   ... on stop: docker?.close() before firewall.remove()
+//   followContainerRules(docker, opts.containersFile, workers[0].addressGroups, post, log); // workers ready, before install
+//   docker?.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue], opts.repeatMark); // after install, not awaited
+//   ... on stop: containerRules.close(), docker?.close() before firewall.remove()
 import * as fs from 'node:fs';
 import type { Firewall } from '../capture/firewall';
 import type { CanaryResult } from '../docker/bridgeCanary';
@@ -23,6 +24,18 @@ import { EastWestVars, eastWestVarsWithOverride, readAddressVarOverrides } from 
 import { LateralError } from '../errors';
 import { formatEveTimestamp } from '../output/eveFormat';
 import { parseUint } from './parseFlags';
+import { followAddressGroups, type AddressGroupRef } from '../docker/containerAddressGroups';
+import { loadContainerSourceFile } from '../docker/containerSourceFile';
+import type { WorkerCommand } from './runWorker';
+import { DockerClient } from '../docker/dockerClient';
+import {
+  detectDockerFirewallBackend,
+  dockerFirewallAdvice,
+  findDockerdArgv,
+  hasDockerUserChain,
+  readDaemonJson,
+  type DockerFirewallDetection,
+} from '../docker/dockerFirewallBackend';
 
 export const DOCKER_RUN_USAGE = `Docker host options (instead of --bridge):
   --all-networks          protect docker0 and every user-defined bridge network, following
@@ -138,7 +151,7 @@ export interface DockerRunSetup {
    * After firewall.install(): follow the networks, check the rules, run the canary (which
    * then requires that a worker bound to queues first..last received the probe).
    */
-  protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection>;
+  protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number], repeatMark?: number): Promise<DockerProtection>;
   close(): void;
 }
 
@@ -168,7 +181,7 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
     identity,
     vars: () => eastWestVarsWithOverride(directory, options.networks, options.varsFile),
     modeSnapshot: () => containerModeSnapshot(directory),
-    async protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number]): Promise<DockerProtection> {
+    async protect(firewall: Firewall, eve: string | undefined, queues?: readonly [number, number], repeatMark = 0x100000): Promise<DockerProtection> {
       protection = new DockerProtection({
         directory,
         firewall,
@@ -187,6 +200,7 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
       protection.on('canary', (r: CanaryResult) => {
         if (r.protected) log(`canary: ${r.bridge} protected (${r.hits} probe packets reached the queue)`);
       });
+      await dockerFirewallBackend(firewall, repeatMark, options.socketPath, log);
       await protection.start();
       return protection;
     },
@@ -196,4 +210,63 @@ export async function prepareDockerRun(argv: readonly string[], log: (line: stri
       directory.close();
     },
   };
+}
+
+/**
+ * The engine side of Docker's live state, for `lateral run`: resolves the container address
+ * groups the workers' rules use (`@label:tier=db`, ...) from Docker (following every change),
+ * else from the --containers table, else leaves them empty with one warning each; and, under
+ * Docker, keeps the workers' per-container modes (lateral.mode labels) current. `post` sends
+ * one command to every worker. Call after the workers are ready, before the firewall install,
+ * so the first packet already meets resolved groups.
+ */
+export function followContainerRules(
+  docker: DockerRunSetup | null,
+  containersFile: string | undefined,
+  refs: readonly AddressGroupRef[],
+  post: (cmd: WorkerCommand) => void,
+  log: (line: string) => void,
+): { close(): void } {
+  const source = docker !== null ? docker.directory : containersFile !== undefined ? loadContainerSourceFile(containersFile) : null;
+  const where = docker !== null ? 'Docker' : containersFile !== undefined ? `--containers ${containersFile}` : 'no Docker (--all-networks/--network) and no --containers table';
+  const groups = followAddressGroups(refs, source, (update) => post({ type: 'addressGroups', update }), log, where);
+  if (refs.length > 0) log(`container address groups: ${refs.map((r) => `${r.expr}=${groups.current.get(r.expr)?.length ?? 0}`).join(' ')} (addresses, from ${where})`);
+  if (docker === null) return groups;
+  const postModes = (): void => post({ type: 'containerModes', snapshot: docker.modeSnapshot() });
+  postModes();
+  docker.directory.on('change', postModes);
+  return {
+    close(): void {
+      groups.close();
+      docker.directory.off('change', postModes);
+    },
+  };
+}
+
+/**
+ * Detects Docker's firewall backend (docker info, dockerd's flags, daemon.json, the
+ * DOCKER-USER chain) and logs the fallback and advice for the nftables backend
+ * (src/docker/dockerFirewallBackend.ts). Never throws: it only informs.
+ */
+export async function dockerFirewallBackend(firewall: Firewall, repeatMark: number, socketPath: string | undefined, log: (line: string) => void): Promise<DockerFirewallDetection> {
+  const client = new DockerClient({ socketPath, timeoutMs: 3000 });
+  let info: Record<string, unknown> | null = null;
+  try {
+    info = await client.info();
+  } catch {
+    // The decision falls back to the other evidence.
+  } finally {
+    client.close();
+  }
+  const argv = findDockerdArgv();
+  const d = detectDockerFirewallBackend({
+    info,
+    dockerdArgv: argv,
+    daemonJson: readDaemonJson(argv),
+    dockerUserChain: hasDockerUserChain(firewall.backend.iptablesSave),
+  });
+  log(`docker: firewall backend ${d.backend} (${d.reason}); Lateral's hook: ${firewall.hookDescription}`);
+  const advice = dockerFirewallAdvice(d, repeatMark, firewall.hookDescription);
+  if (advice !== null) log(advice);
+  return d;
 }

@@ -24,6 +24,10 @@ import { StaticContainerIdentities, type ContainerAddress } from './containerIde
 import { AlertHandoff } from './alertHandoff';
 import { LiveCounters } from './liveCounters';
 import { WorkerStat } from './workerStats';
+// [cdocker] container address groups and per-container modes
+import { addressGroupRefs, applyAddressGroupUpdate, type AddressGroupRef, type AddressGroupUpdate } from '../docker/containerAddressGroups';
+import { ContainerModeTable, type ContainerModeSnapshot } from '../docker/containerModeTable';
+import { ContainerMode } from '../docker/containerDirectory';
 
 export interface RunWorkerData {
   queue: number;
@@ -45,17 +49,28 @@ export interface RunWorkerData {
   containers: ContainerAddress[];
   /** Post metric deltas (only when someone consumes them). */
   metrics: boolean;
+  /**
+   * [cdocker] Docker run: per-container modes (lateral.mode labels) decide drops. The engine
+   * then runs in IPS mode even with --monitor, and a ContainerModeTable with global mode
+   * MONITOR/PROTECT waives the drops enforceDrop() says not to carry out.
+   */
+  containerModes?: boolean;
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; queue: number; rules: RuleLoadSummary | null }
+  | { type: 'ready'; queue: number; rules: RuleLoadSummary | null; addressGroups?: AddressGroupRef[] }
   | { type: 'error'; queue: number; code: string; message: string }
   | { type: 'stopped'; queue: number }
   | { type: 'alerts'; queue: number; records: AlertRecordInput[] }
   | { type: 'metrics'; queue: number; delta: MetricsDelta };
 
 /** Main thread → worker. */
-export type WorkerCommand = { type: 'stop' } | { type: 'containers'; entries: ContainerAddress[] };
+export type WorkerCommand =
+  | { type: 'stop' }
+  | { type: 'containers'; entries: ContainerAddress[] }
+  // [cdocker] new members of container address groups; labelled containers' modes
+  | { type: 'addressGroups'; update: AddressGroupUpdate }
+  | { type: 'containerModes'; snapshot: ContainerModeSnapshot };
 
 /** Most alerts one batch hands over; a flood beyond it is counted in ALERTS_LOST. */
 const MAX_ALERTS_PER_BATCH = 4096;
@@ -168,10 +183,11 @@ function postMetrics(): void {
 function main(): void {
   let rules: RuleLoadSummary | null;
   try {
-    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor });
+    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor && data.containerModes !== true });
     handler = created.handler;
     engine = created.engine;
     rules = created.rules;
+    if (engine !== null && data.containerModes === true) engine.dropPolicy = modeTable({ ipv4: [], ipv4Modes: [], ipv6: [], ipv6Modes: [] });
     if (engine !== null) {
       engine.onAlert = onAlert;
       live = new LiveCounters(engine.inspector, new StaticContainerIdentities(data.containers));
@@ -205,6 +221,10 @@ function main(): void {
       live?.setIdentities(new StaticContainerIdentities(msg.entries));
       return;
     }
+    if (msg.type === 'addressGroups' || msg.type === 'containerModes') {
+      onDockerCommand(msg);
+      return;
+    }
     if (msg.type !== 'stop') return;
     clearInterval(timer);
     clearInterval(statsTimer);
@@ -216,7 +236,21 @@ function main(): void {
     port.postMessage({ type: 'stopped', queue: data.queue } satisfies WorkerMessage);
     port.close();
   });
-  port.postMessage({ type: 'ready', queue: data.queue, rules } satisfies WorkerMessage);
+  port.postMessage({ type: 'ready', queue: data.queue, rules, addressGroups: addressGroupRefs() } satisfies WorkerMessage);
+}
+
+// [cdocker] Docker's live state reaching the engine: group members replaced in place, modes
+// swapped as a whole table. An error (a bad address from the main thread) is logged, not fatal.
+function modeTable(snapshot: ContainerModeSnapshot): ContainerModeTable {
+  return new ContainerModeTable(snapshot, data.monitor ? ContainerMode.MONITOR : ContainerMode.PROTECT);
+}
+
+function onDockerCommand(msg: Extract<WorkerCommand, { type: 'addressGroups' | 'containerModes' }>): void {
+  if (msg.type === 'addressGroups') {
+    for (const e of applyAddressGroupUpdate(msg.update)) process.stderr.write(`lateral: queue ${data.queue}: ${e}\n`);
+  } else if (engine !== null && data.containerModes === true) {
+    engine.dropPolicy = modeTable(msg.snapshot);
+  }
 }
 
 main();

@@ -116,6 +116,11 @@ export class DockerClient {
     return this.getJson<DockerVersion>('/version');
   }
 
+  /** GET /info: the daemon's configuration (Docker ≥ 28 adds FirewallBackend). */
+  info(): Promise<Record<string, unknown>> {
+    return this.getJson<Record<string, unknown>>('/info');
+  }
+
   /** Running containers only (Docker's default), which are the ones with addresses. */
   listContainers(): Promise<DockerContainerSummary[]> {
     return this.getJson<DockerContainerSummary[]>('/containers/json');

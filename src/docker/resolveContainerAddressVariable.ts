@@ -10,8 +10,17 @@
 //
 // Cold path: runs when rules load and when the directory changes.
 import { LateralError, SourceLocation } from '../errors';
-import type { ContainerDirectory, ContainerInfo } from './containerDirectory';
+import type { BridgeNetwork, ContainerDirectory, ContainerInfo } from './containerDirectory';
 import { formatIpAddress, parseIpAddress } from './parseIpAddress';
+
+/**
+ * What an expression is resolved against: the live ContainerDirectory, or a fixed table
+ * (containerSourceFile.ts, from `--containers FILE`).
+ */
+export interface ContainerSource {
+  containers(): ContainerInfo[];
+  network(idOrName: string): BridgeNetwork | undefined;
+}
 
 export type ContainerAddressKind = 'container' | 'label' | 'network' | 'image';
 
@@ -66,17 +75,19 @@ export function parseContainerAddressVariable(expr: string, location?: SourceLoc
  * are covered before Docker even reports them). Empty when nothing matches: the engine must
  * treat an empty group as matching no address (Suricata would refuse it at load).
  */
-export function resolveContainerAddressVariable(expr: string | ContainerAddressVariable, directory: ContainerDirectory): string[] {
+export function resolveContainerAddressVariable(expr: string | ContainerAddressVariable, directory: ContainerSource): string[] {
   const v = typeof expr === 'string' ? parseContainerAddressVariable(expr) : expr;
   const out = new Set<string>();
   if (v.kind === 'network') {
     const n = directory.network(v.key);
     for (const s of n?.subnets ?? []) out.add(normalizeCidr(s));
-    return [...out].sort(compareCidr);
+    // A table without subnets (--containers FILE): the addresses of its containers on it.
+    if (n !== undefined || out.size > 0) return [...out].sort(compareCidr);
   }
   for (const c of directory.containers()) {
     if (!matches(v, c)) continue;
     for (const a of c.networks) {
+      if (v.kind === 'network' && a.networkName !== v.key && !(v.key.length >= 12 && a.networkId.startsWith(v.key))) continue;
       if (a.ipv4) out.add(`${a.ipv4}/32`);
       if (a.ipv6) out.add(`${normalizeAddress(a.ipv6)}/128`);
     }
@@ -90,6 +101,8 @@ function matches(v: ContainerAddressVariable, c: ContainerInfo): boolean {
       return c.name === v.key || (v.key.length >= 12 && c.id.startsWith(v.key));
     case 'label':
       return Object.prototype.hasOwnProperty.call(c.labels, v.key) && (v.value === undefined || c.labels[v.key] === v.value);
+    case 'network':
+      return c.networks.some((a) => a.networkName === v.key || (v.key.length >= 12 && a.networkId.startsWith(v.key)));
     case 'image':
       // `redis` matches `redis` and `redis:7`; an explicit tag must match exactly.
       return c.image === v.key || (!v.key.includes(':') && c.image.startsWith(`${v.key}:`));

@@ -22,6 +22,16 @@ export interface EngineVerdictCounters {
   bypassed: number;
   alerts: number;
   nonIp: number;
+  /** Drops the drop policy turned into accepts (both ends in monitor mode). */
+  dropsWaived: number;
+}
+
+/**
+ * [cdocker] Per-container mode (Docker label lateral.mode): whether a drop verdict between two
+ * addresses is carried out. Implemented by src/docker/containerModeTable.ts (enforceDrop).
+ */
+export interface DropPolicy {
+  enforceDrop(src: Uint8Array, dst: Uint8Array): boolean;
 }
 
 /** Called for each packet that raised alerts, while the packet is still current. */
@@ -42,12 +52,15 @@ export interface PacketObserver {
 const NO_CHECKSUM = SkbInfo.CSUMNOTREADY | SkbInfo.GSO;
 
 export class EngineVerdictHandler implements PacketVerdictHandler {
-  readonly counters: EngineVerdictCounters = { inspected: 0, dropped: 0, bypassed: 0, alerts: 0, nonIp: 0 };
+  readonly counters: EngineVerdictCounters = { inspected: 0, dropped: 0, bypassed: 0, alerts: 0, nonIp: 0, dropsWaived: 0 };
   readonly decodeContext = new DecodeContext('auto');
   private readonly packet = new Packet();
 
   /** Optional per-packet observer (metrics); set once, before the first batch. */
   observer: PacketObserver | null = null;
+
+  /** [cdocker] Optional: may turn a drop into an alert-only accept (null: every drop stands). */
+  dropPolicy: DropPolicy | null = null;
 
   constructor(
     readonly inspector: PacketInspector,
@@ -81,9 +94,16 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
         continue;
       }
       c.inspected++;
-      const verdict = inspector.inspect(p);
+      let verdict = inspector.inspect(p);
       const flow = inspector.flow;
       const r = inspector.result;
+      // [cdocker] Both ends in monitor mode: the drop becomes an accept and its alerts say
+      // "allowed" (Suricata's IDS wording), before they are handed on.
+      if ((verdict === Verdict.DROP_FLOW || verdict === Verdict.DROP_PACKET) && this.dropPolicy !== null && !this.dropPolicy.enforceDrop(p.src, p.dst)) {
+        verdict = Verdict.ACCEPT;
+        c.dropsWaived++;
+        if (r !== null) for (let k = 0; k < r.alertCount; k++) if (r.alerts[k]!.action === 'blocked') r.alerts[k]!.action = 'allowed';
+      }
       if (r !== null && r.alertCount > 0) {
         c.alerts += r.alertCount;
         this.onAlert?.(inspector, r);
