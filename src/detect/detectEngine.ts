@@ -29,6 +29,7 @@ import { Action, InspectState, type BufferList, type Signature } from './signatu
 import { IpProtoMatch } from './keywords/ipProto';
 import { AppLayerProtocolMatch } from './keywords/appLayerProtocol';
 import { ContentMatch } from './keywords/content';
+import { appProtoEquals } from '../applayer/appProto';
 
 export const Verdict = {
   /** Let the packet through. */
@@ -356,7 +357,7 @@ export class DetectEngine {
 
   private matchSignature(sig: Signature, ctx: DetectContext, p: Packet): boolean {
     this.streamMatched = false;
-    if (sig.alproto !== '' && ctx.appProto !== sig.alproto) return false;
+    if (sig.alproto !== '' && ctx.appProto !== sig.alproto && !appProtoEquals(sig.alproto, ctx.appProto)) return false;
     if (!this.matchHeader(sig, p)) return false;
     const pm = sig.packetMatches;
     for (let i = 0; i < pm.length; i++) if (!pm[i]!.match(ctx)) return false;

@@ -7,13 +7,14 @@ import type { DetectContext } from '../detectContext';
 import type { PacketMatch } from '../signature';
 import { SkipRule } from '../ruleBuilder';
 import type { KeywordDef } from './registry';
+import { appProtoEquals } from '../../applayer/appProto';
 
 export class AppLayerProtocolMatch implements PacketMatch {
   constructor(readonly proto: string, readonly negated: boolean) {}
   match(ctx: DetectContext): boolean {
     // Suricata: no match while the protocol is still unknown, either way.
     if (ctx.flowState === 0 || ctx.appProto === '') return false;
-    return (ctx.appProto === this.proto) !== this.negated;
+    return appProtoEquals(this.proto, ctx.appProto) !== this.negated;
   }
 }
 
@@ -26,7 +27,6 @@ export const appLayerProtocolKeyword: KeywordDef = {
     if (name.startsWith('!')) { negated = true; name = name.slice(1).trim(); }
     if (!name) throw b.error('app-layer-protocol needs a protocol');
     if (mode) throw new SkipRule(`app-layer-protocol mode "${mode}"`);
-    if (name === 'http1') name = 'http';
     if (name !== 'failed' && !b.config.appLayerProtocols.has(name)) throw new SkipRule(`unsupported app-layer protocol: ${name}`);
     b.sig.packetMatches.push(new AppLayerProtocolMatch(name, negated));
   },
