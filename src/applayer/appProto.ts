@@ -50,15 +50,3 @@ export function appProtoByName(name: string): number {
   if (n === 'http1') return AppProto.HTTP;
   return APP_PROTO_NAMES.indexOf(n);
 }
-
-/**
- * Whether a rule's app-layer protocol (rule header or app-layer-protocol) accepts a flow's
- * (names as in APP_PROTO_NAMES), as Suricata 7's AppProtoEquals: `http` is HTTP/1.x or HTTP/2,
- * `http1` HTTP/1.x only (flows name HTTP/1.x "http").
- */
-export function appProtoEquals(ruleProto: string, flowProto: string): boolean {
-  if (ruleProto === flowProto) return true;
-  if (ruleProto === 'http') return flowProto === 'http2';
-  if (ruleProto === 'http1') return flowProto === 'http';
-  return false;
-}

@@ -270,6 +270,52 @@ export class Http2Transaction {
     }
   }
 
+  /**
+   * The index-th value of one kind over this direction's frames, or -1 past the last (for the
+   * http2.* integer keywords): 0 frame types, 1 RST_STREAM/GOAWAY error codes, 2 priority
+   * weights, 3 WINDOW_UPDATE increments, 4 HPACK size updates, 5/6 SETTINGS ids/values.
+   * Cold-ish: only rules with http2.* keywords call it, on their candidate transactions.
+   */
+  valueAt(kind: number, index: number, toServer: boolean): number {
+    let n = 0;
+    for (const f of toServer ? this.framesTs : this.framesTc) {
+      switch (kind) {
+        case 0:
+          if (n++ === index) return f.type;
+          break;
+        case 1:
+          if (f.errorCode >= 0 && n++ === index) return f.errorCode;
+          break;
+        case 2:
+          if (f.priorityWeight >= 0 && n++ === index) return f.priorityWeight;
+          break;
+        case 3:
+          if (f.window >= 0 && n++ === index) return f.window;
+          break;
+        case 4:
+          if (f.headers !== null) {
+            const u = f.headers.sizeUpdates;
+            if (index - n < u.length) return u[index - n]!;
+            n += u.length;
+          }
+          break;
+        case 5:
+        case 6:
+          if (f.settings !== null) {
+            if (index - n < f.settings.length) {
+              const st = f.settings[index - n]!;
+              return kind === 5 ? st.id : st.value;
+            }
+            n += f.settings.length;
+          }
+          break;
+        default:
+          return -1;
+      }
+    }
+    return -1;
+  }
+
   /** Whether the named buffer can still change for this direction (false once final). */
   bufferFinal(name: string, toServer: boolean): boolean {
     return (toServer ? this.requestProgress : this.responseProgress) >= HttpProgress.COMPLETE;

@@ -327,6 +327,12 @@ export class PacketInspector implements DetectContext {
     return appLayerBuffer(app, info.name, toServer, 0);
   }
 
+  /** DetectContext.getValue: the HTTP/2 transaction's frame values (AppValue kinds 0-6). */
+  getValue(kind: number, index: number): number {
+    const tx = this.http2Transaction;
+    return tx === null ? -1 : tx.valueAt(kind, index, this.toServer);
+  }
+
   /** End of input (end of pcap, shutdown): finish every flow. */
   flush(): void {
     this.flows.flush();

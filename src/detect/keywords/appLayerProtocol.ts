@@ -7,7 +7,18 @@ import type { DetectContext } from '../detectContext';
 import type { PacketMatch } from '../signature';
 import { SkipRule } from '../ruleBuilder';
 import type { KeywordDef } from './registry';
-import { appProtoEquals } from '../../applayer/appProto';
+
+/**
+ * Whether a rule's app-layer protocol (rule header or app-layer-protocol) accepts the flow's
+ * (DetectContext.appProto), as Suricata 7's AppProtoEquals: `http` is HTTP/1.x or HTTP/2,
+ * `http1` HTTP/1.x only (flows call HTTP/1.x "http").
+ */
+export function appProtoEquals(ruleProto: string, flowProto: string): boolean {
+  if (ruleProto === flowProto) return true;
+  if (ruleProto === 'http') return flowProto === 'http2';
+  if (ruleProto === 'http1') return flowProto === 'http';
+  return false;
+}
 
 export class AppLayerProtocolMatch implements PacketMatch {
   constructor(readonly proto: string, readonly negated: boolean) {}
