@@ -1,5 +1,5 @@
-// One entry point for the rule engine: a Suricata sticky buffer of a flow by name. HTTP
-// buffers are per transaction (see HttpTransaction.buffer for the names and aliases); DNS
+// One entry point for the rule engine: a Suricata sticky buffer of a flow by name. HTTP and
+// HTTP/2 buffers are per transaction (see HttpTransaction.buffer for the names and aliases); DNS
 // `dns.query` is per DNS message; TLS and SSH buffers are per flow and direction.
 import { AppProto } from './appProto';
 import type { AppLayerState } from './appLayerState';
@@ -14,6 +14,10 @@ export function appLayerBuffer(state: AppLayerState, name: string, toServer: boo
   switch (state.proto) {
     case AppProto.HTTP: {
       const tx = state.http?.transaction(txIndex);
+      return tx ? tx.buffer(name, toServer) : null;
+    }
+    case AppProto.HTTP2: {
+      const tx = state.http2?.transaction(txIndex);
       return tx ? tx.buffer(name, toServer) : null;
     }
     case AppProto.DNS: {

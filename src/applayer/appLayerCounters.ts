@@ -26,6 +26,18 @@ export class AppLayerCounters {
   httpTunnels = 0;
   /** Client bytes after CONNECT beyond what is held until the response (64 KiB). */
   httpConnectHeldDropped = 0;
+  /** HTTP/2 (http2Parser.ts): frames, transactions, and everything not kept or malformed. */
+  http2Frames = 0;
+  http2Transactions = 0;
+  http2TxEvicted = 0;
+  http2BadPreface = 0;
+  http2MalformedFrames = 0;
+  /** Non-DATA frames longer than the buffer limit (skipped). */
+  http2FrameTooLong = 0;
+  http2HeaderBlockTooLong = 0;
+  http2HpackErrors = 0;
+  /** Frames not recorded on a transaction: its per-direction frame or header byte budget was spent. */
+  http2FramesDropped = 0;
   dnsMessages = 0;
   dnsMalformed = 0;
   tlsRecords = 0;

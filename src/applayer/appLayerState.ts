@@ -12,6 +12,9 @@ import { AppProto } from './appProto';
 import { DETECT_NEED_MORE, detectAppProtocol } from './detectAppProtocol';
 import { DnsMessage, DnsTcpFramer, parseDns } from './dnsParser';
 import { DEFAULT_HTTP_LIMITS, HttpLimits, HttpParser } from './httpParser';
+import { HttpProgress } from './httpTransaction';
+import { DEFAULT_HTTP2_LIMITS, Http2Parser } from './http2Parser';
+import { latin1Text } from './latin1Text';
 import { SshParser } from './sshParser';
 import { TlsParser } from './tlsParser';
 
@@ -50,6 +53,8 @@ export class AppLayerState {
   /** Direction whose bytes identified the protocol (true = to server). */
   detectedToServer = false;
   http: HttpParser | null = null;
+  /** HTTP/2 (prior knowledge, or after an h2c upgrade: then `http` keeps the HTTP/1.1 part). */
+  http2: Http2Parser | null = null;
   tls: TlsParser | null = null;
   ssh: SshParser | null = null;
   /** DNS messages in arrival order (bounded). */
@@ -135,6 +140,7 @@ export class AppLayerState {
       return;
     }
     this.http?.gap(toServer);
+    this.http2?.gap(toServer);
   }
 
   private maybeFail(): void {
@@ -158,6 +164,7 @@ export class AppLayerState {
     this.detectedToServer = toServer;
     this.counters.detected[p]!++;
     if (p === AppProto.HTTP) this.http = new HttpParser(this.counters, this.config.http);
+    else if (p === AppProto.HTTP2) this.http2 = new Http2Parser(this.counters, DEFAULT_HTTP2_LIMITS);
     else if (p === AppProto.TLS) this.tls = new TlsParser(this.counters);
     else if (p === AppProto.SSH) this.ssh = new SshParser(this.counters);
     else if (p === AppProto.DNS && this.isTcp) {
@@ -168,8 +175,14 @@ export class AppLayerState {
 
   private parse(toServer: boolean, data: Uint8Array, start: number, end: number): void {
     switch (this.proto) {
-      case AppProto.HTTP:
-        this.http!.feed(toServer, data, start, end);
+      case AppProto.HTTP: {
+        const http = this.http!;
+        const stop = http.feed(toServer, data, start, end);
+        if (http.tunnel && !toServer) this.maybeUpgradeH2c(data, stop, end);
+        return;
+      }
+      case AppProto.HTTP2:
+        this.http2!.feed(toServer, data, start, end);
         return;
       case AppProto.TLS:
         this.tls!.feed(toServer, data, start, end);
@@ -189,6 +202,30 @@ export class AppLayerState {
         // pgsql, mysql, redis, mongodb, ftp, smtp: detection only for now.
         return;
     }
+  }
+
+  /**
+   * After a 101 response with `Upgrade: h2c` (RFC 7540 §3.2), the connection speaks HTTP/2: the
+   * flow becomes http2, the upgraded request becomes stream 1, and what the server sent after
+   * the 101 is its first HTTP/2 bytes (app-layer-htp.c's protocol change to ALPROTO_HTTP2).
+   * Any other upgrade or a CONNECT tunnel stays an HTTP tunnel, not parsed.
+   */
+  private maybeUpgradeH2c(data: Uint8Array, stop: number, end: number): void {
+    const http = this.http!;
+    const txs = http.transactions;
+    let tx = null;
+    for (let i = txs.length - 1; i >= 0; i--) {
+      if (txs[i]!.status === 101 && txs[i]!.responseProgress === HttpProgress.COMPLETE) { tx = txs[i]!; break; }
+    }
+    if (tx === null) return;
+    const up = tx.responseHeader('upgrade');
+    if (up === null || latin1Text(up).trim().toLowerCase() !== 'h2c') return;
+    const next = txs.length > 0 ? txs[txs.length - 1]!.id + 1 : 0;
+    this.http2 = new Http2Parser(this.counters, DEFAULT_HTTP2_LIMITS, true, next);
+    this.http2.mimicUpgrade(tx);
+    this.proto = AppProto.HTTP2;
+    this.counters.detected[AppProto.HTTP2]!++;
+    if (stop < end) this.http2.feed(false, data, stop, end);
   }
 
   private dnsMessage(toServer: boolean, d: Uint8Array, s: number, e: number): void {

@@ -21,18 +21,20 @@ export const AppProto = {
   MONGODB: 10,
   /** Both directions were looked at and nothing matched (Suricata's "failed"). */
   FAILED: 11,
+  /** Cleartext HTTP/2: prior-knowledge h2c or an HTTP/1.1 upgrade (http2Parser.ts). */
+  HTTP2: 12,
 } as const;
 
 export type AppProtoId = (typeof AppProto)[keyof typeof AppProto];
 
 /** Names indexed by AppProtoId. */
 export const APP_PROTO_NAMES: readonly string[] = [
-  'unknown', 'http', 'dns', 'tls', 'ssh', 'ftp', 'smtp', 'pgsql', 'mysql', 'redis', 'mongodb', 'failed',
+  'unknown', 'http', 'dns', 'tls', 'ssh', 'ftp', 'smtp', 'pgsql', 'mysql', 'redis', 'mongodb', 'failed', 'http2',
 ];
 
 /** Whether Suricata 7 has a parser of this name (so `app-layer-protocol:<name>` loads there). */
 export const SURICATA7_KNOWN: readonly boolean[] = [
-  true, true, true, true, true, true, true, true, false, false, false, true,
+  true, true, true, true, true, true, true, true, false, false, false, true, true,
 ];
 
 export function appProtoName(id: number): string {
@@ -40,8 +42,8 @@ export function appProtoName(id: number): string {
 }
 
 /**
- * The AppProtoId for a Suricata-style name, or -1. `http1` is Suricata 7's alias for HTTP/1.x
- * (`http` there means http1 or http2); we have no http2, so both map to HTTP.
+ * The AppProtoId for a Suricata-style name, or -1. `http1` is Suricata 7's name for HTTP/1.x
+ * (`http` there means http1 or http2, see appProtoEquals).
  */
 export function appProtoByName(name: string): number {
   const n = name.toLowerCase();

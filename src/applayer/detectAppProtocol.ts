@@ -20,6 +20,8 @@ const HTTP_METHODS: readonly Uint8Array[] = [
 ].map((m) => Buffer.from(m + ' ', 'latin1'));
 
 const HTTP_SLASH = Buffer.from('HTTP/', 'latin1');
+// RFC 9113 §3.4 client preface: Suricata detects HTTP/2 by it (a "big magic string").
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const SSH_DASH = Buffer.from('SSH-', 'latin1');
 
 // Outcome of comparing data[start..end) with a literal at the start.
@@ -232,7 +234,10 @@ export function detectAppProtocol(data: Uint8Array, start: number, end: number, 
   let r: number;
 
   if (toServer) {
+    const h2 = literalAt(data, start, end, HTTP2_PREFACE, false);
+    if (h2 === LIT_YES) return AppProto.HTTP2;
     r = detectHttpRequest(data, start, end);
+    if (h2 === LIT_PREFIX && r === AppProto.UNKNOWN) r = DETECT_NEED_MORE;
   } else {
     const h = literalAt(data, start, end, HTTP_SLASH, false);
     r = h === LIT_YES ? AppProto.HTTP : h === LIT_PREFIX ? DETECT_NEED_MORE : AppProto.UNKNOWN;

@@ -207,15 +207,19 @@ export class HttpParser {
     if (n > 0) this.transactions.splice(0, n);
   }
 
-  /** Feeds in-order stream bytes of one direction. */
-  feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): void {
+  /**
+   * Feeds in-order stream bytes of one direction. Returns where HTTP parsing stopped: `end`, or
+   * the first byte after the message that switched the connection to a tunnel (101, CONNECT),
+   * so the caller can hand the rest to the next protocol (h2c upgrade).
+   */
+  feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): number {
     const d = toServer ? this.req : this.res;
     let pos = start;
     while (pos < end) {
       switch (d.state) {
         case S_TUNNEL:
         case S_ERROR:
-          return;
+          return pos;
         case S_CONNECT_WAIT: {
           const take = Math.min(end - pos, MAX_CONNECT_HELD - d.heldLen);
           if (take > 0) {
@@ -223,7 +227,7 @@ export class HttpParser {
             d.heldLen += take;
           }
           if (take < end - pos) this.counters.httpConnectHeldDropped += end - pos - take;
-          return;
+          return end;
         }
         case S_LINE:
         case S_HEADERS:
@@ -233,7 +237,7 @@ export class HttpParser {
           let nl = -1;
           for (let i = pos; i < end; i++) if (data[i] === 0x0a) { nl = i; break; }
           const stop = nl < 0 ? end : nl + 1;
-          if (!this.appendLine(d, data, pos, stop)) return;
+          if (!this.appendLine(d, data, pos, stop)) return end;
           pos = stop;
           if (nl >= 0) {
             const line = d.line.subarray(0, d.lineLen);
@@ -263,9 +267,10 @@ export class HttpParser {
           pos = end;
           break;
         default:
-          return;
+          return end;
       }
     }
+    return end;
   }
 
   /** The connection closed (FIN/RST) in a direction: ends a body delimited by close. */

@@ -31,6 +31,8 @@ export const DecodeAnomaly = {
   ICMP_BAD_CHECKSUM: 1 << 21,
   /** Captured fewer bytes than the IP header says (snaplen): decoded what is there. */
   CAPTURE_TRUNCATED: 1 << 22,
+  /** GRE/ERSPAN header too short, bad flags or version, or tunnels nested too deep (decode/gre.ts). */
+  GRE_MALFORMED: 1 << 23,
 } as const;
 
 /** Bits that mean "a checksum was checked and found wrong". */
@@ -70,6 +72,11 @@ export class DecodeStats {
   icmpv6 = 0;
   /** IP packets whose transport protocol is not decoded (GRE, SCTP, ...). */
   otherIpProto = 0;
+  /** GRE packets seen, inner packets decapsulated (IP, Ethernet, ERSPAN), and GRE we did not open. */
+  gre = 0;
+  greDecapsulated = 0;
+  greMalformed = 0;
+  greUnsupported = 0;
   /** Non-IP frames (ARP, LLDP, ...) or unknown EtherTypes. */
   nonIp = 0;
   fragments = 0;
@@ -99,6 +106,8 @@ export class DecodeContext {
   autoInvalid = 0;
   /** True once auto mode decided the capture had offloaded checksums. */
   autoDisabled = false;
+  /** Tunnel layers being decoded right now (decode/gre.ts bounds the nesting). */
+  tunnelDepth = 0;
 
   constructor(mode: ChecksumMode = 'auto') {
     this.mode = mode;

@@ -61,7 +61,7 @@ export const DEFAULT_PORT_GROUPS: Record<string, string> = {
 };
 
 /** The app-layer parsers Lateral has (src/applayer). */
-export const DEFAULT_APP_LAYER = ['http', 'http1', 'dns', 'tls', 'ssh'];
+export const DEFAULT_APP_LAYER = ['http', 'http1', 'http2', 'dns', 'tls', 'ssh'];
 
 /** Where the default classification.config is looked for, first hit wins. */
 function defaultClassificationFile(): string | null {

@@ -97,4 +97,21 @@ export interface DetectContext {
    * BufferId.TLS_VERSION is read by tls.version (2 bytes, big-endian).
    */
   getBuffer(bufferId: number, index: number): Uint8Array | null;
+  /**
+   * Integer values of the current transaction in this packet's direction, for Suricata's
+   * integer app-layer keywords (http2.frametype, http2.window, ...): the index-th value of
+   * `kind` (AppValue.*), or -1 when there are no more. Absent: no such values.
+   */
+  getValue?(kind: number, index: number): number;
 }
+
+/** Kinds of DetectContext.getValue. SETTINGS_ID and SETTINGS_VALUE share their index. */
+export const AppValue = {
+  HTTP2_FRAME_TYPE: 0,
+  HTTP2_ERROR_CODE: 1,
+  HTTP2_PRIORITY: 2,
+  HTTP2_WINDOW: 3,
+  HTTP2_SIZE_UPDATE: 4,
+  HTTP2_SETTINGS_ID: 5,
+  HTTP2_SETTINGS_VALUE: 6,
+} as const;

@@ -27,7 +27,7 @@ import { ThresholdTracker } from './thresholdTracker';
 import type { RuleSet } from './ruleLoader';
 import { Action, InspectState, type BufferList, type Signature } from './signature';
 import { IpProtoMatch } from './keywords/ipProto';
-import { AppLayerProtocolMatch } from './keywords/appLayerProtocol';
+import { AppLayerProtocolMatch, appProtoEquals } from './keywords/appLayerProtocol';
 import { ContentMatch } from './keywords/content';
 
 export const Verdict = {
@@ -304,9 +304,12 @@ export class DetectEngine {
       if (!this.matchSignature(sig, ctx, p)) continue;
       const appTx = this.appSig[sig.num] === 1 && ctx.txId >= 0 && fd !== null;
       if (appTx) {
+        // HTTP/2 transactions are judged once per direction (Suricata keeps detect state per
+        // direction; its stream-0 transactions are complete both ways at once).
+        const txKey = ctx.appProto === 'http2' ? ctx.txId * 2 + (ctx.toServer ? 0 : 1) : ctx.txId;
         if (fd.txMatched === null) fd.txMatched = new Map();
-        else if (fd.txMatched.get(sig.num) === ctx.txId) continue;
-        fd.txMatched.set(sig.num, ctx.txId);
+        else if (fd.txMatched.get(sig.num) === txKey) continue;
+        fd.txMatched.set(sig.num, txKey);
       }
       for (let k = 0; k < sig.postMatches.length; k++) sig.postMatches[k]!.apply(ctx);
       if (sig.detectionFilter !== null && !this.thresholds.allow(sig, sig.detectionFilter, p)) continue;
@@ -356,7 +359,7 @@ export class DetectEngine {
 
   private matchSignature(sig: Signature, ctx: DetectContext, p: Packet): boolean {
     this.streamMatched = false;
-    if (sig.alproto !== '' && ctx.appProto !== sig.alproto) return false;
+    if (sig.alproto !== '' && ctx.appProto !== sig.alproto && !appProtoEquals(sig.alproto, ctx.appProto)) return false;
     if (!this.matchHeader(sig, p)) return false;
     const pm = sig.packetMatches;
     for (let i = 0; i < pm.length; i++) if (!pm[i]!.match(ctx)) return false;

@@ -124,9 +124,9 @@ export function parseRule(text: string, where: SourceLocation, config: DetectCon
     if (p === 'tcp-stream') sig.onlyStream = true;
     if (p === 'sctp' || p === 'pkthdr') throw new SkipRule(`unsupported protocol: ${p}`);
   } else if (APP_PROTOS[p]) {
-    const name = p === 'http1' ? 'http' : p;
-    if (!config.appLayerProtocols.has(name)) throw new SkipRule(`unsupported app-layer protocol: ${p}`);
-    sig.alproto = name;
+    // `http1` stays apart from `http` (HTTP/1.x or HTTP/2): see appProtoEquals.
+    if (!config.appLayerProtocols.has(p)) throw new SkipRule(`unsupported app-layer protocol: ${p}`);
+    sig.alproto = p;
     sig.ipProtos = [...APP_PROTOS[p]!];
   } else throw err(`unknown protocol "${proto}"`);
 

@@ -17,7 +17,8 @@ import { AppLayerState } from '../applayer/appLayerState';
 import { AppLayerCounters } from '../applayer/appLayerCounters';
 import { AppProto, appProtoName } from '../applayer/appProto';
 import { appLayerBuffer } from '../applayer/appLayerBuffer';
-import { HttpProgress, type HttpTransaction } from '../applayer/httpTransaction';
+import { HttpProgress, HttpTransaction } from '../applayer/httpTransaction';
+import type { Http2Transaction } from '../applayer/http2Transaction';
 import { BUFFER_COUNT as BUFFER_LIMIT, bufferInfo, BufferId } from '../detect/buffers';
 import { DetectEngine, Verdict, type DetectResult } from '../detect/detectEngine';
 import { FlowState as DetectFlowState, type DetectContext } from '../detect/detectContext';
@@ -80,7 +81,7 @@ export class PacketInspector implements DetectContext {
   appProto = '';
   txId = -1;
   private app: AppLayerState | null = null;
-  private tx: HttpTransaction | null = null;
+  private tx: HttpTransaction | Http2Transaction | null = null;
 
   private readonly txQueue = new Int32Array(MAX_TX_PER_PACKET);
   private lastExpireSec = 0;
@@ -108,9 +109,14 @@ export class PacketInspector implements DetectContext {
     return this.app;
   }
 
-  /** The HTTP transaction the last packet was judged in, or null. */
+  /** The HTTP/1.x transaction the last packet was judged in, or null. */
   get httpTransaction(): HttpTransaction | null {
-    return this.tx;
+    return this.tx instanceof HttpTransaction ? this.tx : null;
+  }
+
+  /** The HTTP/2 transaction the last packet was judged in, or null. */
+  get http2Transaction(): Http2Transaction | null {
+    return this.tx !== null && !(this.tx instanceof HttpTransaction) ? this.tx : null;
   }
 
   get detectEngine(): DetectEngine {
@@ -215,7 +221,8 @@ export class PacketInspector implements DetectContext {
     }
     if (app === null || app.proto <= 0) return this.detect();
 
-    if (app.proto === AppProto.HTTP && app.http !== null) return this.detectHttp(fi, app, toServer);
+    if (app.proto === AppProto.HTTP && app.http !== null) return this.detectHttp(fi, app.http.transactions, toServer, false);
+    if (app.proto === AppProto.HTTP2 && app.http2 !== null) return this.detectHttp(fi, app.http2.transactions, toServer, true);
     if (app.proto === AppProto.DNS) {
       // Each DNS message is a transaction; this packet's is the newest one parsed.
       this.txId = app.dnsTotal - 1;
@@ -242,11 +249,11 @@ export class PacketInspector implements DetectContext {
 
   /**
    * HTTP: inspect every transaction this packet may have changed in its direction, oldest
-   * first; the packet's own signatures run with the first of them only.
+   * first; the packet's own signatures run with the first of them only. HTTP/2 streams are
+   * multiplexed, so a transaction not yet started in this direction does not hold back later
+   * ones (HTTP/1 transactions start in order).
    */
-  private detectHttp(fi: FlowInspection, app: AppLayerState, toServer: boolean): number {
-    const http = app.http!;
-    const txs = http.transactions;
+  private detectHttp(fi: FlowInspection, txs: ReadonlyArray<HttpTransaction | Http2Transaction>, toServer: boolean, multiplexed: boolean): number {
     let open = toServer ? fi.openTxToServer : fi.openTxToClient;
     const base = txs.length > 0 ? txs[0]!.id : 0;
     if (open < base) open = base;
@@ -254,7 +261,16 @@ export class PacketInspector implements DetectContext {
     for (let id = open; id < base + txs.length && n < MAX_TX_PER_PACKET; id++) {
       const tx = txs[id - base]!;
       const progress = toServer ? tx.requestProgress : tx.responseProgress;
-      if (progress === HttpProgress.NONE) break;
+      if (progress === HttpProgress.NONE) {
+        if (multiplexed) continue;
+        break;
+      }
+      if (multiplexed && progress === HttpProgress.COMPLETE) {
+        const t2 = tx as Http2Transaction;
+        if (toServer ? t2.inspectedTs : t2.inspectedTc) continue;
+        if (toServer) t2.inspectedTs = true;
+        else t2.inspectedTc = true;
+      }
       this.txQueue[n++] = id;
       if (progress === HttpProgress.COMPLETE && id === open) open = id + 1;
     }
@@ -293,7 +309,13 @@ export class PacketInspector implements DetectContext {
     const info = bufferId >= 0 && bufferId < BUFFER_LIMIT ? bufferInfo(bufferId) : undefined;
     if (info === undefined) return null;
     const toServer = info.direction === 1 ? true : info.direction === 2 ? false : this.toServer;
-    if (app.proto === AppProto.HTTP) {
+    if (app.proto === AppProto.HTTP2 && info.direction !== 3 && (info.direction === 1) !== this.toServer) {
+      // HTTP/2: a one-direction buffer is inspected with that direction's packets only, as
+      // Suricata's per-direction inspect engines do (its stream-0 transactions are complete both
+      // ways at once, so reading the other side would match each of them twice).
+      return null;
+    }
+    if (app.proto === AppProto.HTTP || app.proto === AppProto.HTTP2) {
       const tx = this.tx;
       return tx === null ? null : tx.buffer(info.name, toServer);
     }
@@ -303,6 +325,12 @@ export class PacketInspector implements DetectContext {
       return dnsIndex < 0 ? null : appLayerBuffer(app, info.name, toServer, dnsIndex);
     }
     return appLayerBuffer(app, info.name, toServer, 0);
+  }
+
+  /** DetectContext.getValue: the HTTP/2 transaction's frame values (AppValue kinds 0-6). */
+  getValue(kind: number, index: number): number {
+    const tx = this.http2Transaction;
+    return tx === null ? -1 : tx.valueAt(kind, index, this.toServer);
   }
 
   /** End of input (end of pcap, shutdown): finish every flow. */

@@ -27,6 +27,7 @@ import { stickyBufferKeywords, legacyModifierKeywords } from './stickyBuffers';
 import { transformKeywords } from './transforms';
 import { tlsVersionKeyword } from './tlsVersion';
 import { urilenKeyword } from './urilen';
+import { http2Keywords } from './http2Keywords';
 
 export interface KeywordDef {
   name: string;
@@ -61,6 +62,7 @@ const ALL: KeywordDef[] = [
   ...transformKeywords,
   tlsVersionKeyword,
   urilenKeyword,
+  ...http2Keywords,
 ];
 
 export const KEYWORDS: ReadonlyMap<string, KeywordDef> = new Map(ALL.map((k) => [k.name, k]));

@@ -14,6 +14,10 @@ export function requireAlproto(b: RuleBuilder, info: BufferInfo): void {
   if (!info.alproto) return;
   const cur = b.sig.alproto;
   if (cur === '') b.sig.alproto = info.alproto;
+  // http.* buffers serve HTTP/1 and HTTP/2 (Suricata 7 registers both); an http2.* keyword
+  // narrows a generic `http` rule to HTTP/2.
+  else if (info.alproto === 'http' && (cur === 'http1' || cur === 'http2')) return;
+  else if (info.alproto === 'http2' && cur === 'http') b.sig.alproto = 'http2';
   else if (cur !== info.alproto) throw b.error(`${info.name} is an ${info.alproto} buffer but the rule is for ${cur}`);
   if (b.sig.ipProtos.length > 0 && !b.sig.ipProtos.includes(6) && info.alproto !== 'dns') {
     throw b.error(`${info.name} needs TCP but the rule protocol excludes it`);
