@@ -5,6 +5,11 @@
 // with their claimed payload length, which is how Heartbleed shows (claimed > actual).
 // Records and handshake messages are reassembled across any split, within fixed bounds;
 // after ChangeCipherSpec a direction is encrypted and only record headers are followed.
+//
+// `handshakeDone` follows Suricata 7 (app-layer-ssl.c, SSLV3_APPLICATION_PROTOCOL): the first
+// application-data record in either direction ends the handshake, except 0-RTT early data
+// (RFC 8446 §2.3) sent before the ServerHello. The verdict stage reads it for
+// `encryption-handling: bypass`.
 import type { AppLayerCounters } from './appLayerCounters';
 import { parseX509Names } from './x509Name';
 
@@ -78,6 +83,10 @@ export class TlsParser {
   heartbeats: TlsHeartbeat[] = [];
   clientHelloSeen = false;
   serverHelloSeen = false;
+  /** The ClientHello offered 0-RTT data (early_data extension, RFC 8446 §4.2.10). */
+  earlyData = false;
+  /** Encrypted application data flows: the handshake is over (see the file header). */
+  handshakeDone = false;
   private readonly ts = new TlsDirection();
   private readonly tc = new TlsDirection();
 
@@ -133,8 +142,10 @@ export class TlsParser {
           });
         }
         return;
-      case CT_ALERT:
       case CT_APPDATA:
+        if (!this.earlyData || this.serverHelloSeen) this.handshakeDone = true;
+        return;
+      case CT_ALERT:
       default:
         return;
     }
@@ -215,6 +226,8 @@ export class TlsParser {
           if (nt === 0 && this.sni === null) this.sni = m.slice(p + 3, p + 3 + nl);
           p += 3 + nl;
         }
+      } else if (et === 42) {
+        this.earlyData = true;
       }
       o = es + el;
     }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { LateralError } from '../errors';
 import { validateBridgeName, validateInstance } from '../capture/firewallRules';
 import { parseFlags, parseUint } from './parseFlags';
+import { copyRangeFor } from '../capture/copyRange';
 
 export interface RunOptions {
   bridges: string[];
@@ -58,7 +59,7 @@ SIGINT/SIGTERM.
   --repeat-mark BIT       mark bit of judged packets (default 0x100000)
   --bypass-mark BIT       mark/connmark bit of flows taken off the queue (default 0x200000)
   --queue-maxlen N        kernel queue length (default 4096)
-  --copy-range N          bytes copied per packet (default 65535)
+  --copy-range N          bytes copied per packet (default 65535; 256 with --no-rules)
   --batch N               most packets per batch (default 256)
   --no-gso                let the kernel segment GSO packets before queueing (slow)
   --conntrack             ask for NFQA_CFG_F_CONNTRACK (fails on kernels without it)
@@ -178,7 +179,7 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     repeatMark,
     bypassMark,
     maxLen: num('queue-maxlen', 4096, 1, 1 << 20),
-    copyRange: num('copy-range', 65535, 64, 65535),
+    copyRange: num('copy-range', copyRangeFor(!f.booleans.has('no-rules')), 64, 65535),
     batchLimit: num('batch', 256, 1, 4096),
     gso: !f.booleans.has('no-gso'),
     conntrack: f.booleans.has('conntrack'),

@@ -34,6 +34,12 @@ export const FlowDirection = {
   TO_CLIENT: 2,
 } as const;
 
+/** FlowDirection bits seen from the other side (after Flow.swapDirection). */
+function swapDirectionBits(bits: number): number {
+  return ((bits & FlowDirection.TO_SERVER) !== 0 ? FlowDirection.TO_CLIENT : 0) |
+    ((bits & FlowDirection.TO_CLIENT) !== 0 ? FlowDirection.TO_SERVER : 0);
+}
+
 export class Flow {
   /** Stable positive id (< 2^51), like Suricata's flow_id; use it in EVE output. */
   id = 0;
@@ -77,6 +83,10 @@ export class Flow {
   bypassed = false;
   /** FlowDirection bits of directions past the stream inspection depth. */
   pastDepth = 0;
+  /** FlowDirection bits of directions that carried payload (the bypass decision reads it). */
+  dataDirs = 0;
+  /** Why the flow was bypassed (the verdict stage's BypassReason), 0 while it is not. */
+  bypassReason = 0;
 
   /** Per-stage state; each stage owns its own slot and casts it to its own type. */
   streamState: unknown = null;
@@ -102,6 +112,8 @@ export class Flow {
     const by = this.bytesToServer;
     this.bytesToServer = this.bytesToClient;
     this.bytesToClient = by;
+    this.pastDepth = swapDirectionBits(this.pastDepth);
+    this.dataDirs = swapDirectionBits(this.dataDirs);
   }
 
   /** Seconds (with fraction) of the last packet, for timeouts. */

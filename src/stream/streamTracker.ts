@@ -180,6 +180,10 @@ export class StreamTracker {
 
     if ((flags & SYN) === 0) snd.window = s.scaled ? p.tcpWindow * 2 ** snd.windowScale : p.tcpWindow;
 
+    // Which directions carry data: a bulk flow whose other direction never did can be
+    // bypassed once the bulk direction is past depth (src/verdict/bypassPolicy.ts).
+    if (p.payloadLength > 0) flow.dataDirs |= toServer ? FlowDirection.TO_SERVER : FlowDirection.TO_CLIENT;
+
     // No reassembly once the flow needs no more inspection (pass, bypass) or is dropped as a
     // whole: state is still tracked so the flow ends on time.
     const inspect = !flow.passed && !flow.bypassed && !flow.dropped;

@@ -14,6 +14,7 @@ import { loadRuleFiles, type SkippedRule } from '../detect/ruleLoader';
 import { DetectEngine } from '../detect/detectEngine';
 import { PacketInspector } from './packetInspector';
 import { EngineVerdictHandler } from './engineVerdictHandler';
+import { loadBypassOptions, type BypassOptions } from './bypassPolicy';
 
 export interface VerdictHandlerOptions {
   queue: number;
@@ -26,6 +27,11 @@ export interface VerdictHandlerOptions {
   /** Pick up TCP sessions already open when Lateral started (default true live). */
   midstream?: boolean;
   maxFlows?: number;
+  /**
+   * Flow bypass settings over those of the YAML (`stream.bypass`, `stream.bypass-depth`,
+   * `app-layer.protocols.tls.encryption-handling`; see bypassPolicy.ts).
+   */
+  bypass?: Partial<BypassOptions>;
 }
 
 export interface RuleLoadSummary {
@@ -57,7 +63,8 @@ export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVer
   const engine = DetectEngine.compile(set, config);
   // Live, a restart must not leave established connections uninspected: midstream pickup.
   const inspector = new PacketInspector(engine, { midstream: options.midstream ?? true, maxFlows: options.maxFlows ?? 65536 });
-  const handler = new EngineVerdictHandler(inspector);
+  const bypass = { ...loadBypassOptions(options.configPath), ...options.bypass };
+  const handler = new EngineVerdictHandler(inspector, null, bypass);
   return {
     handler,
     engine: handler,

@@ -2,26 +2,36 @@
 // reused Packet, judged by the same PacketInspector that `lateral replay` uses, and its slot
 // in the batch set to accept, drop, or accept-and-bypass.
 //
-// Bypass (DESIGN.md "Copy range"): a flow that a `pass` rule matched, or whose both
-// directions are past the stream inspection depth, gets the bypass mark; the mangle rule
-// saves it to the connmark and the queue rule stops queueing the flow.
+// Bypass (DESIGN.md "Copy range"): a flow that needs no more inspection (a `pass` match, past
+// the stream depth, encrypted after its handshake: the conditions are in ./bypassPolicy.ts)
+// gets the bypass mark; the mangle rule saves it to the connmark and the queue rule stops
+// queueing the flow. Packets of a bypassed flow still in flight get the mark again.
 
 import type { PacketBatch } from '../capture/packetBatch';
 import { SkbInfo } from '../capture/native';
 import { LinkType, Packet } from '../decode/packet';
 import { decodePacket } from '../decode/decodePacket';
 import { DecodeContext } from '../decode/decodeStats';
-import { type Flow, FlowDirection } from '../flow/flow';
-import type { DetectResult } from '../detect/detectEngine';
+import type { Flow } from '../flow/flow';
+import type { DetectEngine, DetectResult } from '../detect/detectEngine';
 import type { PacketVerdictHandler } from './packetVerdictHandler';
 import { PacketInspector, Verdict } from './packetInspector';
+import { BypassPolicy, BypassReason, DEFAULT_BYPASS_OPTIONS, type BypassOptions } from './bypassPolicy';
 
 export interface EngineVerdictCounters {
   inspected: number;
   dropped: number;
+  /** Packets given the bypass mark (the deciding one and any still in flight after it). */
   bypassed: number;
+  /** Flows bypassed, in total and by reason (BypassReason). */
+  bypassedFlows: number;
+  bypassPass: number;
+  bypassDepth: number;
+  bypassEncrypted: number;
   alerts: number;
   nonIp: number;
+  /** Packets copied shorter than they are (copy range): their tail was not inspected. */
+  truncated: number;
   /** Drops the drop policy turned into accepts (both ends in monitor mode). */
   dropsWaived: number;
 }
@@ -52,9 +62,14 @@ export interface PacketObserver {
 const NO_CHECKSUM = SkbInfo.CSUMNOTREADY | SkbInfo.GSO;
 
 export class EngineVerdictHandler implements PacketVerdictHandler {
-  readonly counters: EngineVerdictCounters = { inspected: 0, dropped: 0, bypassed: 0, alerts: 0, nonIp: 0, dropsWaived: 0 };
+  readonly counters: EngineVerdictCounters = {
+    inspected: 0, dropped: 0, bypassed: 0, bypassedFlows: 0, bypassPass: 0, bypassDepth: 0, bypassEncrypted: 0,
+    alerts: 0, nonIp: 0, truncated: 0, dropsWaived: 0,
+  };
   readonly decodeContext = new DecodeContext('auto');
+  readonly bypass: BypassPolicy;
   private readonly packet = new Packet();
+  private bypassEngine: DetectEngine | null = null;
 
   /** Optional per-packet observer (metrics); set once, before the first batch. */
   observer: PacketObserver | null = null;
@@ -65,7 +80,10 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
   constructor(
     readonly inspector: PacketInspector,
     public onAlert: AlertSink | null = null,
-  ) {}
+    bypassOptions: BypassOptions = DEFAULT_BYPASS_OPTIONS,
+  ) {
+    this.bypass = new BypassPolicy(bypassOptions);
+  }
 
   handleBatch(batch: PacketBatch): void {
     const now = Date.now();
@@ -79,6 +97,7 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
       p.tsSec = sec;
       p.tsUsec = usec;
       p.wireLength = batch.origLen(i);
+      if (batch.capLen(i) < p.wireLength) c.truncated++;
       const q = p.queue;
       q.queuePacketId = batch.ids[i]!;
       q.hwProtocol = batch.hwProtocol(i);
@@ -113,7 +132,7 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
         batch.drop(i);
         c.dropped++;
         judged = JudgedAs.DROP;
-      } else if (verdict === Verdict.PASS_FLOW || this.pastDepth()) {
+      } else if (flow !== null && (flow.bypassReason !== BypassReason.NONE || this.bypassNow(flow, verdict))) {
         batch.bypass(i);
         c.bypassed++;
         judged = JudgedAs.BYPASS;
@@ -122,9 +141,25 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
     }
   }
 
-  private pastDepth(): boolean {
-    const flow = this.inspector.flow;
-    return flow !== null && flow.pastDepth === (FlowDirection.TO_SERVER | FlowDirection.TO_CLIENT);
+  /** Decides (once) that the flow leaves the queue; counts the flow by reason. */
+  private bypassNow(flow: Flow, verdict: number): boolean {
+    const engine = this.inspector.detectEngine;
+    if (engine !== this.bypassEngine) {
+      // First packet, or the rules were reloaded (PacketInspector.setEngine).
+      this.bypassEngine = engine;
+      this.bypass.setSignatures(engine.signatures);
+    }
+    const reason = this.bypass.decide(flow, verdict === Verdict.PASS_FLOW, this.inspector.appLayer, this.inspector.flowDetect);
+    if (reason === BypassReason.NONE) return false;
+    flow.bypassReason = reason;
+    // The stream stage stops reassembling a bypassed flow (its packets in flight are few).
+    flow.bypassed = true;
+    const c = this.counters;
+    c.bypassedFlows++;
+    if (reason === BypassReason.PASS) c.bypassPass++;
+    else if (reason === BypassReason.DEPTH) c.bypassDepth++;
+    else c.bypassEncrypted++;
+    return true;
   }
 
   close(): void {
