@@ -1,6 +1,9 @@
 // `lateral run`: checks br_netfilter, binds one worker per queue (each compiles the rules),
 // then installs the iptables rules (in that order, so no packet is queued before someone
-// listens), and on SIGINT/SIGTERM removes them before unbinding.
+// listens), drops every capability it no longer needs (src/cli/privileges.ts), and on
+// SIGINT/SIGTERM removes the rules before unbinding. SIGHUP (or `lateral reload`) reloads the
+// rules without a gap: validated aside here, compiled aside and swapped between two batches
+// in every worker (src/cli/ruleReload.ts).
 //
 // The main thread owns the outputs: it takes the workers' alerts (bounded, see runWorker.ts),
 // names their containers (ContainerIdentityProvider), writes EVE alerts and periodic stats,
@@ -27,6 +30,9 @@ import { parseRunOptions, RunOptions, RUN_USAGE } from './runOptions';
 import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
 import { DOCKER_RUN_USAGE, prepareDockerRun, type DockerRunSetup } from './runDocker';
+import { dropPrivileges, runCapabilities } from './privileges';
+import { validateRuleReload, type RuleReloadRequest } from './ruleReload';
+import { parseRunControlFlags, removePidFile, RUN_CONTROL_USAGE, writePidFile, writeReloadStatus } from './runControl';
 
 interface QueueWorker {
   queue: number;
@@ -122,6 +128,12 @@ function sum(workers: readonly QueueWorker[], field: number): number {
   return s;
 }
 
+/** Rule reloads so far (summary line and tests). */
+interface ReloadCounters {
+  ok: number;
+  failed: number;
+}
+
 interface KernelCounters {
   queued: number;
   queueDropped: number;
@@ -129,7 +141,7 @@ interface KernelCounters {
   uninspected: number | string;
 }
 
-function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCounters): string {
+function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCounters, reloads: ReloadCounters): string {
   const f = (name: string, field: number): string => `${name}=${sum(workers, field)}`;
   return [
     label,
@@ -156,6 +168,8 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     `queue_dropped=${k.queueDropped}`,
     `user_dropped=${k.userDropped}`,
     `uninspected=${k.uninspected}`,
+    `reloads=${reloads.ok}`,
+    `reload_failures=${reloads.failed}`,
   ].join(' ');
 }
 
@@ -184,12 +198,28 @@ function logRules(r: RuleLoadSummary | null, opts: RunOptions): void {
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE);
+    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE + RUN_CONTROL_USAGE);
     return 0;
   }
+  // SIGHUP's default action ends the process: from here on it only ever asks for a reload,
+  // which waits until the workers run (a HUP during start is moot: they read the files now).
+  let onHup: () => void = () => log('SIGHUP during start: the rules being loaded are the current files');
+  const hup = (): void => onHup();
+  process.on('SIGHUP', hup);
+  try {
+    return await runWithHup(argv, (f) => {
+      onHup = f;
+    });
+  } finally {
+    process.off('SIGHUP', hup);
+  }
+}
+
+async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void) => void): Promise<number> {
+  const { control, rest } = parseRunControlFlags(argv);
   // --all-networks / --network: the bridges come from Docker (src/cli/runDocker.ts).
-  const docker = await prepareDockerRun(argv, log);
-  const opts = parseRunOptions(docker ? docker.argv : argv);
+  const docker = await prepareDockerRun(rest, log);
+  const opts = parseRunOptions(docker ? docker.argv : rest);
   for (const b of opts.bridges) {
     if (!bridgeExists(b)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: bridge ${b} does not exist (ip link show type bridge)`);
   }
@@ -297,6 +327,28 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
     docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
   }
+  if (control.pidFile !== undefined) {
+    try {
+      writePidFile(control.pidFile);
+    } catch (e) {
+      log(`pid file: ${(e as Error).message} (lateral reload needs --pid-file; SIGHUP still works)`);
+      control.pidFile = undefined;
+    }
+  }
+  // Least privilege: the queues are bound, the rules in, the outputs open.
+  if (control.keepCaps !== null) {
+    const keep = control.keepCaps ?? runCapabilities({ backend: firewall.backend.name, docker: docker !== null, canary: docker?.options.canary ?? false });
+    try {
+      const p = dropPrivileges(keep);
+      log(
+        `privileges: kept ${p.kept.join(',') || 'none'}; dropped ${p.dropped.length} capabilities in ${p.threadsDropped}/${p.threads} threads` +
+          (p.privilegedThreads.length > 0 ? ` (thread ${p.privilegedThreads.join(',')}, node's signal watchdog, runs no packet code and keeps its set)` : ''),
+      );
+    } catch (e) {
+      // Not fatal: the data path works as before; say it loudly instead of stopping the IPS.
+      log(`privileges: could not drop capabilities: ${(e as Error).message}`);
+    }
+  }
 
   const ourProc = (): NfqueueProcEntry[] => {
     try {
@@ -320,7 +372,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     }
     return k;
   };
-  const snapshot = (label: string): string => summaryLine(label, workers, kernelCounters());
+  const reloads: ReloadCounters = { ok: 0, failed: 0 };
+  const snapshot = (label: string): string => summaryLine(label, workers, kernelCounters(), reloads);
 
   // Kernel-side metrics: /proc every second (cheap); the uninspected count needs an
   // iptables-save per family, so every 5 s.
@@ -353,8 +406,102 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       ? setInterval(() => log(snapshot(`summary ${Math.round((Date.now() - startedAt) / 1000)}s`)), opts.summaryIntervalMs)
       : undefined;
 
+  // Rule reload (SIGHUP / `lateral reload`). Rounds never overlap; signals during a round
+  // coalesce into one more round, which reads the files again.
+  let generation = 0;
+  let reloading = false;
+  let reloadAgain = false;
+  let stopping = false;
+  let running = rules;
+  const reloadStatus = (gen: number, startedAtMs: number, ok: boolean, message: string): void => {
+    if (ok) reloads.ok++;
+    else reloads.failed++;
+    metrics.recordRuleLoad({ loaded: running?.loaded ?? 0, skipped: running?.skipped ?? 0, success: ok, timeSec: Date.now() / 1000 });
+    log(`reload ${gen}: ${message}`);
+    if (control.pidFile === undefined) return;
+    try {
+      writeReloadStatus(control.pidFile, { pid: process.pid, generation: gen, startedAtMs, ok, message, loaded: running?.loaded ?? 0, skipped: running?.skipped ?? 0 });
+    } catch (e) {
+      log(`cannot write the reload status next to ${control.pidFile}: ${(e as Error).message}`);
+    }
+  };
+  const askWorker = (w: QueueWorker, req: RuleReloadRequest): Promise<WorkerMessage> =>
+    new Promise((resolve) => {
+      const onMessage = (m: WorkerMessage): void => {
+        if ((m.type === 'reloaded' || m.type === 'reload-failed') && m.generation === req.generation) {
+          w.worker.off('message', onMessage);
+          w.worker.off('exit', onExit);
+          resolve(m);
+        }
+      };
+      const onExit = (): void => {
+        w.worker.off('message', onMessage);
+        resolve({ type: 'reload-failed', queue: w.queue, generation: req.generation, message: 'worker exited' });
+      };
+      w.worker.on('message', onMessage);
+      w.worker.once('exit', onExit);
+      w.worker.postMessage({ type: 'reload', ...req } satisfies WorkerCommand);
+    });
+  const reloadRound = async (): Promise<void> => {
+    const gen = ++generation;
+    const startedAtMs = Date.now();
+    if (running === null) {
+      reloadStatus(gen, startedAtMs, false, 'refused: running with --no-rules, nothing to reload');
+      return;
+    }
+    let req: RuleReloadRequest;
+    let validateMs: number;
+    try {
+      const v = validateRuleReload(opts.ruleFiles, opts.configPath, opts.monitor);
+      req = { generation: gen, sources: v.sources, configPath: opts.configPath, monitor: opts.monitor };
+      validateMs = v.summary.loadMs;
+    } catch (e) {
+      const where = e instanceof LateralError ? `${e.message} [${e.code}]` : String(e);
+      reloadStatus(gen, startedAtMs, false, `refused, the running rules stay: ${where}`);
+      return;
+    }
+    const answers = await Promise.all(workers.map((w) => askWorker(w, req)));
+    const failed = answers.filter((a): a is Extract<WorkerMessage, { type: 'reload-failed' }> => a.type === 'reload-failed');
+    const done = answers.filter((a): a is Extract<WorkerMessage, { type: 'reloaded' }> => a.type === 'reloaded');
+    if (done.length > 0) running = done[0]!.rules;
+    if (failed.length > 0) {
+      // Workers that compiled run the new rules, the others their old ones: say which.
+      reloadStatus(gen, startedAtMs, false, `failed in queue(s) ${failed.map((f) => `${f.queue} (${f.message})`).join(', ')}; ${done.length} of ${workers.length} workers run the new rules`);
+      return;
+    }
+    const compile = Math.max(...done.map((d) => d.compileMs));
+    const flows = done.reduce((n, d) => n + d.flowsKept, 0);
+    reloadStatus(
+      gen,
+      startedAtMs,
+      true,
+      `${running!.loaded} rules loaded, ${running!.skipped} skipped from ${opts.ruleFiles.join(', ')}; validated in ${(validateMs / 1000).toFixed(2)} s, ` +
+        `compiled aside and swapped in ${workers.length} worker(s) in at most ${(compile / 1000).toFixed(2)} s; ${flows} flows kept their state`,
+    );
+  };
+  const reload = (): void => {
+    if (stopping) return;
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    void (async () => {
+      try {
+        do {
+          reloadAgain = false;
+          await reloadRound();
+        } while (reloadAgain && !stopping);
+      } catch (e) {
+        log(`reload: unexpected failure: ${(e as Error).stack ?? String(e)}`);
+      } finally {
+        reloading = false;
+      }
+    })();
+  };
+  setHupHandler(reload);
+
   return new Promise<number>((resolve) => {
-    let stopping = false;
     let exitCode = 0;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -362,6 +509,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       if (signal.startsWith('worker')) exitCode = 1;
       if (timer) clearInterval(timer);
       clearInterval(kernelTimer);
+      if (control.pidFile !== undefined) removePidFile(control.pidFile);
       log(`${signal}: removing rules`);
       docker?.close();
       let code = exitCode;
@@ -380,7 +528,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
           // The workers' last alerts and deltas arrived before their exit.
           if (stopEveStats) stopEveStats();
           else if (eve && opts.statsIntervalMs === 0) startEveStats(eve, metrics, 3_600_000)();
-          log(summaryLine('final', workers, k));
+          log(summaryLine('final', workers, k, reloads));
           if (alertOutputErrors > 0) log(`${alertOutputErrors} alerts could not be written (see the first error above)`);
           await closeOutputs();
           const es = eve?.stats();

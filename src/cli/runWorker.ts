@@ -5,6 +5,11 @@
 // Flow state never crosses threads: the kernel's --queue-balance keeps a connection on one
 // queue, so each worker owns its flows outright (DESIGN.md).
 //
+// Rule reload ('reload' command, src/cli/ruleReload.ts): the worker compiles the validated rule
+// text aside in its message handler, which runs between two batches, then swaps the engine;
+// packets arriving meanwhile wait in the kernel queue (counted there if it overflows) and are
+// judged by the new rules. Flows and their flowbits stay.
+//
 // Alerts are bounded on their way to the main thread: a shared in-flight counter (added here,
 // subtracted by the main thread once written) caps what may wait in the message queue; past it
 // alerts are counted in ALERTS_LOST and dropped, so a stalled main thread costs alerts, not memory.
@@ -24,6 +29,7 @@ import { StaticContainerIdentities, type ContainerAddress } from './containerIde
 import { AlertHandoff } from './alertHandoff';
 import { LiveCounters } from './liveCounters';
 import { WorkerStat } from './workerStats';
+import { compileRuleReload, swapEngine, type RuleReloadRequest } from './ruleReload';
 
 export interface RunWorkerData {
   queue: number;
@@ -52,10 +58,24 @@ export type WorkerMessage =
   | { type: 'error'; queue: number; code: string; message: string }
   | { type: 'stopped'; queue: number }
   | { type: 'alerts'; queue: number; records: AlertRecordInput[] }
-  | { type: 'metrics'; queue: number; delta: MetricsDelta };
+  | { type: 'metrics'; queue: number; delta: MetricsDelta }
+  | {
+      type: 'reloaded';
+      queue: number;
+      generation: number;
+      rules: RuleLoadSummary;
+      /** Time to compile aside, and the longest gap between two batches it caused (ms). */
+      compileMs: number;
+      /** Flows whose detection state (flowbits, pass/drop) was carried over. */
+      flowsKept: number;
+    }
+  | { type: 'reload-failed'; queue: number; generation: number; message: string };
 
 /** Main thread → worker. */
-export type WorkerCommand = { type: 'stop' } | { type: 'containers'; entries: ContainerAddress[] };
+export type WorkerCommand =
+  | { type: 'stop' }
+  | { type: 'containers'; entries: ContainerAddress[] }
+  | ({ type: 'reload' } & RuleReloadRequest);
 
 /** Most alerts one batch hands over; a flood beyond it is counted in ALERTS_LOST. */
 const MAX_ALERTS_PER_BATCH = 4096;
@@ -165,6 +185,30 @@ function postMetrics(): void {
   port.postMessage({ type: 'metrics', queue: data.queue, delta: live.counters.takeDelta() } satisfies WorkerMessage);
 }
 
+/**
+ * Runs in the message handler, never inside a batch: the swap falls between two batches.
+ * A worker started with --no-rules has no engine to swap (run refuses the reload earlier).
+ */
+function reload(req: RuleReloadRequest): void {
+  const t0 = performance.now();
+  try {
+    if (engine === null) throw new Error('this worker runs without rules (--no-rules)');
+    const compiled = compileRuleReload(req);
+    const flowsKept = swapEngine(engine.inspector, compiled.engine);
+    port.postMessage({
+      type: 'reloaded',
+      queue: data.queue,
+      generation: req.generation,
+      rules: compiled.summary,
+      compileMs: performance.now() - t0,
+      flowsKept,
+    } satisfies WorkerMessage);
+  } catch (e) {
+    // The old engine is untouched: the swap is the last step.
+    port.postMessage({ type: 'reload-failed', queue: data.queue, generation: req.generation, message: (e as Error).message } satisfies WorkerMessage);
+  }
+}
+
 function main(): void {
   let rules: RuleLoadSummary | null;
   try {
@@ -203,6 +247,10 @@ function main(): void {
   port.on('message', (msg: WorkerCommand) => {
     if (msg.type === 'containers') {
       live?.setIdentities(new StaticContainerIdentities(msg.entries));
+      return;
+    }
+    if (msg.type === 'reload') {
+      reload(msg);
       return;
     }
     if (msg.type !== 'stop') return;
