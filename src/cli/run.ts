@@ -469,14 +469,15 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
       reloadStatus(gen, startedAtMs, false, `failed in queue(s) ${failed.map((f) => `${f.queue} (${f.message})`).join(', ')}; ${done.length} of ${workers.length} workers run the new rules`);
       return;
     }
-    const compile = Math.max(...done.map((d) => d.compileMs));
+    const max = (f: (d: (typeof done)[number]) => number): string => (Math.max(...done.map(f)) / 1000).toFixed(2);
     const flows = done.reduce((n, d) => n + d.flowsKept, 0);
     reloadStatus(
       gen,
       startedAtMs,
       true,
-      `${running!.loaded} rules loaded, ${running!.skipped} skipped from ${opts.ruleFiles.join(', ')}; validated in ${(validateMs / 1000).toFixed(2)} s, ` +
-        `compiled aside and swapped in ${workers.length} worker(s) in at most ${(compile / 1000).toFixed(2)} s; ${flows} flows kept their state`,
+      `${running!.loaded} rules loaded, ${running!.skipped} skipped from ${opts.ruleFiles.join(', ')}; validated in ${(validateMs / 1000).toFixed(2)} s; ` +
+        `${workers.length} worker(s) parsed aside in ${max((d) => d.parseMs)} s (between batches), compiled in ${max((d) => d.compileMs)} s, ` +
+        `longest queue stall ${max((d) => d.longestStallMs)} s; ${flows} flows kept their state`,
     );
   };
   const reload = (): void => {

@@ -5,10 +5,11 @@
 // Flow state never crosses threads: the kernel's --queue-balance keeps a connection on one
 // queue, so each worker owns its flows outright (DESIGN.md).
 //
-// Rule reload ('reload' command, src/cli/ruleReload.ts): the worker compiles the validated rule
-// text aside in its message handler, which runs between two batches, then swaps the engine;
-// packets arriving meanwhile wait in the kernel queue (counted there if it overflows) and are
-// judged by the new rules. Flows and their flowbits stay.
+// Rule reload ('reload' command, src/cli/ruleReload.ts): the worker parses the validated rule
+// text aside in slices of ~20 ms, judging batches with the running engine in between, then
+// compiles it in one block and swaps the engine before the next batch. Packets arriving during
+// that block wait in the kernel queue (counted there if it overflows) and are judged by the
+// new rules. Flows and their flowbits stay.
 //
 // Alerts are bounded on their way to the main thread: a shared in-flight counter (added here,
 // subtracted by the main thread once written) caps what may wait in the message queue; past it
@@ -29,7 +30,7 @@ import { StaticContainerIdentities, type ContainerAddress } from './containerIde
 import { AlertHandoff } from './alertHandoff';
 import { LiveCounters } from './liveCounters';
 import { WorkerStat } from './workerStats';
-import { compileRuleReload, swapEngine, type RuleReloadRequest } from './ruleReload';
+import { compileRuleReloadInSlices, swapEngine, type RuleReloadRequest } from './ruleReload';
 
 export interface RunWorkerData {
   queue: number;
@@ -64,8 +65,10 @@ export type WorkerMessage =
       queue: number;
       generation: number;
       rules: RuleLoadSummary;
-      /** Time to compile aside, and the longest gap between two batches it caused (ms). */
+      /** Time to load and compile aside (ms), and the longest the queue waited for it (ms). */
       compileMs: number;
+      parseMs: number;
+      longestStallMs: number;
       /** Flows whose detection state (flowbits, pass/drop) was carried over. */
       flowsKept: number;
     }
@@ -189,22 +192,28 @@ function postMetrics(): void {
  * Runs in the message handler, never inside a batch: the swap falls between two batches.
  * A worker started with --no-rules has no engine to swap (run refuses the reload earlier).
  */
-function reload(req: RuleReloadRequest): void {
-  const t0 = performance.now();
+let stopped = false;
+const yieldToBatches = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function reload(req: RuleReloadRequest): Promise<void> {
   try {
     if (engine === null) throw new Error('this worker runs without rules (--no-rules)');
-    const compiled = compileRuleReload(req);
+    const compiled = await compileRuleReloadInSlices(req, yieldToBatches);
+    if (stopped) return;
     const flowsKept = swapEngine(engine.inspector, compiled.engine);
     port.postMessage({
       type: 'reloaded',
       queue: data.queue,
       generation: req.generation,
       rules: compiled.summary,
-      compileMs: performance.now() - t0,
+      compileMs: compiled.timing.compileMs,
+      parseMs: compiled.timing.parseMs,
+      longestStallMs: compiled.timing.longestSliceMs,
       flowsKept,
     } satisfies WorkerMessage);
   } catch (e) {
     // The old engine is untouched: the swap is the last step.
+    if (stopped) return;
     port.postMessage({ type: 'reload-failed', queue: data.queue, generation: req.generation, message: (e as Error).message } satisfies WorkerMessage);
   }
 }
@@ -250,10 +259,11 @@ function main(): void {
       return;
     }
     if (msg.type === 'reload') {
-      reload(msg);
+      void reload(msg);
       return;
     }
     if (msg.type !== 'stop') return;
+    stopped = true;
     clearInterval(timer);
     clearInterval(statsTimer);
     copyNativeStats();

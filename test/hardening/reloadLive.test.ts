@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { corpusPath } from '../support/corpus';
 import { readNfqueueProc } from '../../src/capture/nfqueueProc';
 import { readReloadStatus } from '../../src/cli/runControl';
 import { LabLayout, labDown, labUp, lateralCli, LateralProcess, uniquePrefix, uniqueQueue } from '../live/labHarness';
@@ -22,10 +23,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lateral-reload-'));
 const rulesFile = path.join(dir, 'live.rules');
 const pidFile = path.join(dir, 'run.pid');
 
-const DROPS = `drop udp any any -> any ${PORT} (msg:"reload marker dropped"; content:"RELOADMARK"; sid:9100001; rev:1;)
+const DROPS = `drop udp any any -> any any (msg:"reload marker dropped"; content:"RELOADMARK"; sid:9100001; rev:1;)
 alert tcp any any -> any 1 (msg:"never"; content:"zzzz-never"; sid:9100002; rev:1;)
 `;
-const PASSES = `alert udp any any -> any ${PORT} (msg:"reload marker seen"; content:"RELOADMARK"; sid:9100003; rev:1;)
+const PASSES = `alert udp any any -> any any (msg:"reload marker seen"; content:"RELOADMARK"; sid:9100003; rev:1;)
 `;
 // Line 3: an operator's typo (unterminated option): a parse error, not an unsupported rule.
 const BROKEN = `${DROPS}alert udp any any -> any any (msg:"broken"; content:"x"; sid:9100004; rev:1
@@ -135,6 +136,45 @@ t('21 reloads under a counted UDP stream: nothing lost, everything judged, each 
   assert.is(running.counter('uninspected'), 0);
   assert.is(running.counter('enobufs'), 0);
   assert.match(running.stderr, /reload 22: refused, the running rules stay: .*live\.rules:3: .*not terminated/);
+});
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+t('reload to ET Open (24k rules) under the stream: the compile stalls the queue, nothing is lost', async () => {
+  const etOpen = corpusPath('et-open', 'et-open.rules');
+  writeRules(PASSES);
+  const q = uniqueQueue();
+  running = new LateralProcess([
+    'run', '--bridge', lab.bridge, '--queues', `${q}-${q + 1}`, '--instance', instance, '--hook', 'forward',
+    '--summary-interval', '0', '--rules', rulesFile, '--pid-file', pidFile,
+  ]);
+  await running.ready();
+  const web = lab.namespaces.web;
+  traffic = new UdpCounter(lab.namespaces.attacker.netns, web.netns, web.ip, PORT + 1, 400);
+  await traffic.ready();
+  const rssBefore = rssMiB(running.child.pid!);
+  writeRules(fs.readFileSync(etOpen, 'utf8') + DROPS);
+  const t0 = Date.now();
+  const r = await lateralCli(['reload', '--pid-file', pidFile, '--timeout', '240'], 250000);
+  const reloadMs = Date.now() - t0;
+  assert.is(r.code, 0, r.stderr + running.stderr);
+  assert.ok(!(await traffic.marker('et', 600)), 'the new rules (ET Open + the marker drop) are in force');
+  const rssAfter = rssMiB(running.child.pid!);
+  const counts = await traffic.finish();
+  const proc = readNfqueueProc().filter((e) => e.queue === q || e.queue === q + 1);
+  const queueDropped = proc.reduce((n, e) => n + e.queueDropped, 0);
+  const userDropped = proc.reduce((n, e) => n + e.userDropped, 0);
+  assert.is(await running.stop('SIGINT'), 0, running.stderr);
+  const line = /reload 1: (.*)/.exec(running.stderr)?.[1] ?? '';
+  console.log(`  ET Open reload: ${reloadMs} ms end to end (${line}); RSS ${rssBefore} -> ${rssAfter} MiB; legit sent ${counts.sent}, received ${counts.received}; queue_dropped ${queueDropped} user_dropped ${userDropped}`);
+  assert.is(counts.received, counts.sent, 'every legitimate datagram arrived');
+  assert.is(queueDropped + userDropped, 0, 'the kernel queue held the packets during the compile');
+  assert.is(running.counter('unverdicted'), 0);
+  assert.is(running.counter('uninspected'), 0);
+  assert.ok(running.counter('packets') >= counts.sent);
 });
 
 t.run();
