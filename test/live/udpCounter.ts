@@ -10,7 +10,8 @@ const dgram = require('node:dgram');
 const port = Number(process.argv[1]);
 const seen = new Uint8Array(1 << 22);
 let legit = 0, dup = 0, max = -1;
-const s = dgram.createSocket('udp4');
+// A queue released after a stall arrives as one burst: room for it (capped by rmem_max).
+const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
 s.on('message', (m) => {
   const t = m.toString('latin1');
   if (t.startsWith('SEQ ')) {
