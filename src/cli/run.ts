@@ -335,8 +335,12 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
       control.pidFile = undefined;
     }
   }
-  // Least privilege: the queues are bound, the rules in, the outputs open.
-  if (control.keepCaps !== null) {
+  // Least privilege: the queues are bound, the rules in, the outputs open. Called once the
+  // SIGINT/SIGTERM listeners exist: the drop blocks this thread for up to ~2 s (the native
+  // side waits for every thread; node's watchdog never answers), and a signal in that time
+  // must still remove the rules.
+  const dropRunPrivileges = (): void => {
+    if (control.keepCaps === null) return;
     const keep = control.keepCaps ?? runCapabilities({ backend: firewall.backend.name, docker: docker !== null, canary: docker?.options.canary ?? false });
     try {
       const p = dropPrivileges(keep);
@@ -348,7 +352,7 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
       // Not fatal: the data path works as before; say it loudly instead of stopping the IPS.
       log(`privileges: could not drop capabilities: ${(e as Error).message}`);
     }
-  }
+  };
 
   const ourProc = (): NfqueueProcEntry[] => {
     try {
@@ -540,6 +544,7 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    dropRunPrivileges();
     for (const w of workers) {
       w.worker.on('error', (e) => {
         log(`queue ${w.queue} worker failed: ${String(e)}`);
