@@ -55,7 +55,7 @@ interface WorkerSinks {
   metrics: LateralMetrics;
 }
 
-function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean): Promise<QueueWorker> {
+function startWorker(opts: RunOptions, maxFlows: number, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean): Promise<QueueWorker> {
   const shared = new SharedArrayBuffer(WORKER_STAT_COUNT * 8);
   const inFlight = AlertHandoff.sharedBuffer();
   const handoff = new AlertHandoff(inFlight, MAX_ALERTS_IN_FLIGHT);
@@ -77,6 +77,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
     conntrack: opts.conntrack,
     repeatMark: opts.repeatMark,
     bypassMark: opts.bypassMark,
+    maxFlows,
   };
   const worker = new Worker(path.join(__dirname, 'runWorker.js'), { workerData });
   // Alerts and metric deltas are consumed from the start: a worker may judge packets of
@@ -290,7 +291,7 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
   const workers: QueueWorker[] = [];
   const queues: number[] = [];
   for (let q = opts.firstQueue; q <= opts.lastQueue; q++) queues.push(q);
-  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q, containers, sinks, true)));
+  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, control.maxFlows, q, containers, sinks, true)));
   for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

@@ -1,11 +1,13 @@
 // How a running `lateral run` is found and told to reload: its pid file, and a small status
 // file it rewrites after every rule reload so `lateral reload` can report the outcome. Also the
 // run flags that belong to this control surface (--pid-file, --keep-caps), taken out of argv
-// before the data-path flags are parsed (src/cli/runOptions.ts). Cold path.
+// before the data-path flags are parsed (src/cli/runOptions.ts), and the per-worker flow bound
+// (--max-flows) the flood tests and small hosts need. Cold path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LateralError } from '../errors';
 import { validateInstance } from '../capture/firewallRules';
+import { parseUint } from './parseFlags';
 
 export const RUN_CONTROL_USAGE = `
 Control and privileges:
@@ -15,6 +17,8 @@ Control and privileges:
                           in (comma-separated, e.g. CAP_NET_ADMIN,CAP_NET_RAW). Default:
                           CAP_NET_ADMIN (+CAP_NET_RAW with iptables-legacy; Docker mode also
                           CAP_SYS_PTRACE and, unless --no-canary, CAP_SYS_ADMIN). "all": no drop
+  --max-flows N           flows tracked per queue worker (default 65536); beyond it the
+                          least recently used flow is evicted and counted
   SIGHUP                  reload the rule files (all or nothing; see docs/run.md)
 `;
 
@@ -23,6 +27,8 @@ export interface RunControlOptions {
   pidFile: string | undefined;
   /** Undefined: the default set for this run; null: keep everything (--keep-caps all). */
   keepCaps: string[] | null | undefined;
+  /** Flow table bound per worker. */
+  maxFlows: number;
 }
 
 export const PID_DIR = '/run/lateral';
@@ -46,9 +52,10 @@ export function parseRunControlFlags(argv: readonly string[]): { control: RunCon
   const rest: string[] = [];
   let pidFile: string | undefined;
   let keep: string | undefined;
+  let maxFlows = 65536;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const m = /^--(pid-file|keep-caps)(?:=(.*))?$/.exec(a);
+    const m = /^--(pid-file|keep-caps|max-flows)(?:=(.*))?$/.exec(a);
     if (m === null) {
       rest.push(a);
       continue;
@@ -59,6 +66,7 @@ export function parseRunControlFlags(argv: readonly string[]): { control: RunCon
       if (v === undefined || v.startsWith('--')) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: --${m[1]} needs a value`);
     }
     if (m[1] === 'pid-file') pidFile = v;
+    else if (m[1] === 'max-flows') maxFlows = parseUint('lateral run', 'max-flows', v, 16, 1 << 24);
     else keep = v;
   }
   const instance = instanceOf(rest);
@@ -72,7 +80,7 @@ export function parseRunControlFlags(argv: readonly string[]): { control: RunCon
     }
   }
   return {
-    control: { pidFile: pidFile === 'none' ? undefined : (pidFile ?? defaultPidFile(instance)), keepCaps },
+    control: { pidFile: pidFile === 'none' ? undefined : (pidFile ?? defaultPidFile(instance)), keepCaps, maxFlows },
     rest,
   };
 }

@@ -52,6 +52,8 @@ export interface RunWorkerData {
   containers: ContainerAddress[];
   /** Post metric deltas (only when someone consumes them). */
   metrics: boolean;
+  /** Flow table bound of this worker. */
+  maxFlows: number;
 }
 
 export type WorkerMessage =
@@ -221,7 +223,7 @@ async function reload(req: RuleReloadRequest): Promise<void> {
 function main(): void {
   let rules: RuleLoadSummary | null;
   try {
-    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor });
+    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor, maxFlows: data.maxFlows });
     handler = created.handler;
     engine = created.engine;
     rules = created.rules;
