@@ -67,9 +67,10 @@ export type WorkerMessage =
       queue: number;
       generation: number;
       rules: RuleLoadSummary;
-      /** Time to load and compile aside (ms), and the longest the queue waited for it (ms). */
-      compileMs: number;
+      /** Parse (in slices, between batches) and compile (one block) times, ms. */
       parseMs: number;
+      compileMs: number;
+      /** The longest the worker did not serve its queue because of the reload, ms. */
       longestStallMs: number;
       /** Flows whose detection state (flowbits, pass/drop) was carried over. */
       flowsKept: number;
@@ -190,13 +191,16 @@ function postMetrics(): void {
   port.postMessage({ type: 'metrics', queue: data.queue, delta: live.counters.takeDelta() } satisfies WorkerMessage);
 }
 
-/**
- * Runs in the message handler, never inside a batch: the swap falls between two batches.
- * A worker started with --no-rules has no engine to swap (run refuses the reload earlier).
- */
+/** Set by 'stop': a reload still parsing then neither swaps nor answers. */
 let stopped = false;
+/** setImmediate, not a microtask: the native queue's poll callbacks (batches) run first. */
 const yieldToBatches = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Runs from the message handler and its setImmediate continuations, never inside a batch: the
+ * swap falls between two batches. A worker started with --no-rules has no engine to swap (run
+ * refuses the reload earlier).
+ */
 async function reload(req: RuleReloadRequest): Promise<void> {
   try {
     if (engine === null) throw new Error('this worker runs without rules (--no-rules)');
