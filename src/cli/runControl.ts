@@ -92,7 +92,10 @@ export function writePidFile(file: string): void {
     throw new LateralError('LATERAL_ERR_USAGE', `lateral run: ${file} names a running lateral (pid ${other}); use another --instance or --pid-file`);
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(file, `${process.pid}\n`, { mode: 0o644 });
+  // Atomically: a kill -9 mid-write must not leave an empty pid file behind.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${process.pid}\n`, { mode: 0o644 });
+  fs.renameSync(tmp, file);
 }
 
 /** Removes the pid file and its status file, if they are still ours. */
