@@ -317,6 +317,15 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
     await closeOutputs();
     throw e;
   }
+  // Before "running on": whoever waits for that line can `lateral reload` at once.
+  if (control.pidFile !== undefined) {
+    try {
+      writePidFile(control.pidFile);
+    } catch (e) {
+      log(`pid file: ${(e as Error).message} (lateral reload needs --pid-file; SIGHUP still works)`);
+      control.pidFile = undefined;
+    }
+  }
   const mode = `${opts.queueBypass ? 'fail-open' : 'fail-closed'}, overload ${opts.overloadAccept ? 'accept' : 'drop'}`;
   log(
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
@@ -327,14 +336,6 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
     log(`docker: protecting ${docker.options.networks ? docker.options.networks.join(',') : 'all bridge networks'}; HOME_NET=${vars.HOME_NET} EXTERNAL_NET=${vars.EXTERNAL_NET}`);
     // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
     docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue]).catch((e: Error) => log(`docker protection failed: ${e.message}`));
-  }
-  if (control.pidFile !== undefined) {
-    try {
-      writePidFile(control.pidFile);
-    } catch (e) {
-      log(`pid file: ${(e as Error).message} (lateral reload needs --pid-file; SIGHUP still works)`);
-      control.pidFile = undefined;
-    }
   }
   // Least privilege: the queues are bound, the rules in, the outputs open. Called once the
   // SIGINT/SIGTERM listeners exist: the drop blocks this thread for up to ~2 s (the native
