@@ -4,6 +4,7 @@ import { runCommand } from './run';
 import { uninstallCommand } from './uninstall';
 import { runReplay } from './replay';
 import { runRulesCheck } from './rulesCheck';
+import { reloadCommand } from './reload';
 
 type Command = (argv: readonly string[]) => number | Promise<number>;
 
@@ -11,6 +12,7 @@ type Command = (argv: readonly string[]) => number | Promise<number>;
 // `rules check`, watch (live alerts).
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'inspect traffic on Docker/lab bridges through NFQUEUE' },
+  reload: { run: reloadCommand, summary: 'make a running `lateral run` reload its rule files (same as SIGHUP), report the outcome' },
   uninstall: { run: uninstallCommand, summary: 'remove every iptables rule Lateral installed' },
   replay: { run: (argv) => runReplay(argv), summary: 'run pcap/pcapng files through the engine, alerts as EVE JSON' },
   watch: { run: (argv) => (require('./watch') as typeof import('./watch')).runWatch(argv), summary: 'the engine on a passive copy of bridge traffic: alerts, metrics, evidence; never blocks' },

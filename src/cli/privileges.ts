@@ -92,3 +92,22 @@ export function dropPrivileges(keep: readonly string[] = ['CAP_NET_ADMIN']): Pri
     noNewPrivs: after.noNewPrivs,
   };
 }
+
+/**
+ * What `lateral run` keeps after its queues are bound and its rules are in (docs/hardening.md,
+ * measured with a real run):
+ * - CAP_NET_ADMIN: verdicts and config messages on the bound NFQUEUE sockets, iptables
+ *   (reinstall after dockerd flushed DOCKER-USER, removal at exit), rebinding.
+ * - CAP_NET_RAW: iptables-legacy opens a raw socket; Docker mode keeps it because a dockerd
+ *   restart may come back on the legacy backend.
+ * - CAP_SYS_PTRACE (Docker mode): /proc/<pid>/root of containers, to map bridge ports.
+ * - CAP_SYS_ADMIN (Docker mode with the canary): `ip netns add` for the probe namespaces of
+ *   each newly protected bridge. --no-canary drops it.
+ */
+export function runCapabilities(o: { backend: 'nft' | 'legacy'; docker: boolean; canary: boolean }): string[] {
+  const keep = ['CAP_NET_ADMIN'];
+  if (o.backend === 'legacy' || o.docker) keep.push('CAP_NET_RAW');
+  if (o.docker) keep.push('CAP_SYS_PTRACE');
+  if (o.docker && o.canary) keep.push('CAP_SYS_ADMIN');
+  return keep;
+}

@@ -1,6 +1,9 @@
 // `lateral run`: checks br_netfilter, binds one worker per queue (each compiles the rules),
 // then installs the iptables rules (in that order, so no packet is queued before someone
-// listens), and on SIGINT/SIGTERM removes them before unbinding.
+// listens), drops every capability it no longer needs (src/cli/privileges.ts), and on
+// SIGINT/SIGTERM removes the rules before unbinding. SIGHUP (or `lateral reload`) reloads the
+// rules without a gap: validated aside here, compiled aside and swapped between two batches
+// in every worker (src/cli/ruleReload.ts).
 //
 // The main thread owns the outputs: it takes the workers' alerts (bounded, see runWorker.ts),
 // names their containers (ContainerIdentityProvider), writes EVE alerts and periodic stats,
@@ -29,6 +32,9 @@ import type { RunWorkerData, WorkerCommand, WorkerMessage } from './runWorker';
 import { WORKER_STAT_COUNT, WorkerStat } from './workerStats';
 import { DOCKER_RUN_USAGE, followContainerRules, prepareDockerRun, type DockerRunSetup } from './runDocker';
 import type { AddressGroupRef } from '../docker/containerAddressGroups';
+import { dropPrivileges, runCapabilities } from './privileges';
+import { validateRuleReload, type RuleReloadRequest } from './ruleReload';
+import { parseRunControlFlags, removePidFile, RUN_CONTROL_USAGE, writePidFile, writeReloadStatus } from './runControl';
 
 interface QueueWorker {
   queue: number;
@@ -53,7 +59,7 @@ interface WorkerSinks {
   metrics: LateralMetrics;
 }
 
-function startWorker(opts: RunOptions, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean, containerModes = false): Promise<QueueWorker> {
+function startWorker(opts: RunOptions, maxFlows: number, queue: number, containers: ContainerAddress[], sinks: WorkerSinks, wantMetrics: boolean, containerModes = false): Promise<QueueWorker> {
   const shared = new SharedArrayBuffer(WORKER_STAT_COUNT * 8);
   const inFlight = AlertHandoff.sharedBuffer();
   const handoff = new AlertHandoff(inFlight, MAX_ALERTS_IN_FLIGHT);
@@ -76,6 +82,7 @@ function startWorker(opts: RunOptions, queue: number, containers: ContainerAddre
     repeatMark: opts.repeatMark,
     bypassMark: opts.bypassMark,
     containerModes, // [cdocker]
+    maxFlows,
   };
   const worker = new Worker(path.join(__dirname, 'runWorker.js'), { workerData });
   // Alerts and metric deltas are consumed from the start: a worker may judge packets of
@@ -127,6 +134,12 @@ function sum(workers: readonly QueueWorker[], field: number): number {
   return s;
 }
 
+/** Rule reloads so far (summary line and tests). */
+interface ReloadCounters {
+  ok: number;
+  failed: number;
+}
+
 interface KernelCounters {
   queued: number;
   queueDropped: number;
@@ -134,7 +147,7 @@ interface KernelCounters {
   uninspected: number | string;
 }
 
-function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCounters): string {
+function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCounters, reloads: ReloadCounters): string {
   const f = (name: string, field: number): string => `${name}=${sum(workers, field)}`;
   return [
     label,
@@ -161,6 +174,8 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     `queue_dropped=${k.queueDropped}`,
     `user_dropped=${k.userDropped}`,
     `uninspected=${k.uninspected}`,
+    `reloads=${reloads.ok}`,
+    `reload_failures=${reloads.failed}`,
   ].join(' ');
 }
 
@@ -189,12 +204,28 @@ function logRules(r: RuleLoadSummary | null, opts: RunOptions): void {
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE);
+    process.stdout.write(RUN_USAGE + '\n' + DOCKER_RUN_USAGE + RUN_CONTROL_USAGE);
     return 0;
   }
+  // SIGHUP's default action ends the process: from here on it only ever asks for a reload,
+  // which waits until the workers run (a HUP during start is moot: they read the files now).
+  let onHup: () => void = () => log('SIGHUP during start: the rules being loaded are the current files');
+  const hup = (): void => onHup();
+  process.on('SIGHUP', hup);
+  try {
+    return await runWithHup(argv, (f) => {
+      onHup = f;
+    });
+  } finally {
+    process.off('SIGHUP', hup);
+  }
+}
+
+async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void) => void): Promise<number> {
+  const { control, rest } = parseRunControlFlags(argv);
   // --all-networks / --network: the bridges come from Docker (src/cli/runDocker.ts).
-  const docker = await prepareDockerRun(argv, log);
-  const opts = parseRunOptions(docker ? docker.argv : argv);
+  const docker = await prepareDockerRun(rest, log);
+  const opts = parseRunOptions(docker ? docker.argv : rest);
   for (const b of opts.bridges) {
     if (!bridgeExists(b)) throw new LateralError('LATERAL_ERR_USAGE', `lateral run: bridge ${b} does not exist (ip link show type bridge)`);
   }
@@ -265,7 +296,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const workers: QueueWorker[] = [];
   const queues: number[] = [];
   for (let q = opts.firstQueue; q <= opts.lastQueue; q++) queues.push(q);
-  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, q, containers, sinks, true, docker !== null)));
+  const started = await Promise.allSettled(queues.map((q) => startWorker(opts, control.maxFlows, q, containers, sinks, true, docker !== null)));
   for (const r of started) if (r.status === 'fulfilled') workers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -304,6 +335,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     await closeOutputs();
     throw e;
   }
+  // Before "running on": whoever waits for that line can `lateral reload` at once.
+  if (control.pidFile !== undefined) {
+    try {
+      writePidFile(control.pidFile);
+    } catch (e) {
+      log(`pid file: ${(e as Error).message} (lateral reload needs --pid-file; SIGHUP still works)`);
+      control.pidFile = undefined;
+    }
+  }
   const mode = `${opts.queueBypass ? 'fail-open' : 'fail-closed'}, overload ${opts.overloadAccept ? 'accept' : 'drop'}`;
   log(
     `running on ${opts.bridges.join(',')} queues ${opts.firstQueue}-${opts.lastQueue} (${mode}; ` +
@@ -315,6 +355,24 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     // Not awaited: the canaries take seconds, and SIGINT/SIGTERM must already remove the rules.
     docker.protect(firewall, opts.eve, [opts.firstQueue, opts.lastQueue], opts.repeatMark).catch((e: Error) => log(`docker protection failed: ${e.message}`));
   }
+  // Least privilege: the queues are bound, the rules in, the outputs open. Called once the
+  // SIGINT/SIGTERM listeners exist: the drop blocks this thread for up to ~2 s (the native
+  // side waits for every thread; node's watchdog never answers), and a signal in that time
+  // must still remove the rules.
+  const dropRunPrivileges = (): void => {
+    if (control.keepCaps === null) return;
+    const keep = control.keepCaps ?? runCapabilities({ backend: firewall.backend.name, docker: docker !== null, canary: docker?.options.canary ?? false });
+    try {
+      const p = dropPrivileges(keep);
+      log(
+        `privileges: kept ${p.kept.join(',') || 'none'}; dropped ${p.dropped.length} capabilities in ${p.threadsDropped}/${p.threads} threads` +
+          (p.privilegedThreads.length > 0 ? ` (thread ${p.privilegedThreads.join(',')}, node's signal watchdog, runs no packet code and keeps its set)` : ''),
+      );
+    } catch (e) {
+      // Not fatal: the data path works as before; say it loudly instead of stopping the IPS.
+      log(`privileges: could not drop capabilities: ${(e as Error).message}`);
+    }
+  };
 
   const ourProc = (): NfqueueProcEntry[] => {
     try {
@@ -338,7 +396,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     }
     return k;
   };
-  const snapshot = (label: string): string => summaryLine(label, workers, kernelCounters());
+  const reloads: ReloadCounters = { ok: 0, failed: 0 };
+  const snapshot = (label: string): string => summaryLine(label, workers, kernelCounters(), reloads);
 
   // Kernel-side metrics: /proc every second (cheap); the uninspected count needs an
   // iptables-save per family, so every 5 s.
@@ -374,8 +433,103 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       ? setInterval(() => log(snapshot(`summary ${Math.round((Date.now() - startedAt) / 1000)}s`)), opts.summaryIntervalMs)
       : undefined;
 
+  // Rule reload (SIGHUP / `lateral reload`). Rounds never overlap; signals during a round
+  // coalesce into one more round, which reads the files again.
+  let generation = 0;
+  let reloading = false;
+  let reloadAgain = false;
+  let stopping = false;
+  let running = rules;
+  const reloadStatus = (gen: number, startedAtMs: number, ok: boolean, message: string): void => {
+    if (ok) reloads.ok++;
+    else reloads.failed++;
+    metrics.recordRuleLoad({ loaded: running?.loaded ?? 0, skipped: running?.skipped ?? 0, success: ok, timeSec: Date.now() / 1000 });
+    log(`reload ${gen}: ${message}`);
+    if (control.pidFile === undefined) return;
+    try {
+      writeReloadStatus(control.pidFile, { pid: process.pid, generation: gen, startedAtMs, ok, message, loaded: running?.loaded ?? 0, skipped: running?.skipped ?? 0 });
+    } catch (e) {
+      log(`cannot write the reload status next to ${control.pidFile}: ${(e as Error).message}`);
+    }
+  };
+  const askWorker = (w: QueueWorker, req: RuleReloadRequest): Promise<WorkerMessage> =>
+    new Promise((resolve) => {
+      const onMessage = (m: WorkerMessage): void => {
+        if ((m.type === 'reloaded' || m.type === 'reload-failed') && m.generation === req.generation) {
+          w.worker.off('message', onMessage);
+          w.worker.off('exit', onExit);
+          resolve(m);
+        }
+      };
+      const onExit = (): void => {
+        w.worker.off('message', onMessage);
+        resolve({ type: 'reload-failed', queue: w.queue, generation: req.generation, message: 'worker exited' });
+      };
+      w.worker.on('message', onMessage);
+      w.worker.once('exit', onExit);
+      w.worker.postMessage({ type: 'reload', ...req } satisfies WorkerCommand);
+    });
+  const reloadRound = async (): Promise<void> => {
+    const gen = ++generation;
+    const startedAtMs = Date.now();
+    if (running === null) {
+      reloadStatus(gen, startedAtMs, false, 'refused: running with --no-rules, nothing to reload');
+      return;
+    }
+    let req: RuleReloadRequest;
+    let validateMs: number;
+    try {
+      const v = validateRuleReload(opts.ruleFiles, opts.configPath, opts.monitor);
+      req = { generation: gen, sources: v.sources, configPath: opts.configPath, monitor: opts.monitor };
+      validateMs = v.summary.loadMs;
+    } catch (e) {
+      const where = e instanceof LateralError ? `${e.message} [${e.code}]` : String(e);
+      reloadStatus(gen, startedAtMs, false, `refused, the running rules stay: ${where}`);
+      return;
+    }
+    const answers = await Promise.all(workers.map((w) => askWorker(w, req)));
+    const failed = answers.filter((a): a is Extract<WorkerMessage, { type: 'reload-failed' }> => a.type === 'reload-failed');
+    const done = answers.filter((a): a is Extract<WorkerMessage, { type: 'reloaded' }> => a.type === 'reloaded');
+    if (done.length > 0) running = done[0]!.rules;
+    if (failed.length > 0) {
+      // Workers that compiled run the new rules, the others their old ones: say which.
+      reloadStatus(gen, startedAtMs, false, `failed in queue(s) ${failed.map((f) => `${f.queue} (${f.message})`).join(', ')}; ${done.length} of ${workers.length} workers run the new rules`);
+      return;
+    }
+    const max = (f: (d: (typeof done)[number]) => number): string => (Math.max(...done.map(f)) / 1000).toFixed(2);
+    const flows = done.reduce((n, d) => n + d.flowsKept, 0);
+    reloadStatus(
+      gen,
+      startedAtMs,
+      true,
+      `${running!.loaded} rules loaded, ${running!.skipped} skipped from ${opts.ruleFiles.join(', ')}; validated in ${(validateMs / 1000).toFixed(2)} s; ` +
+        `${workers.length} worker(s) parsed aside in ${max((d) => d.parseMs)} s (between batches), compiled in ${max((d) => d.compileMs)} s, ` +
+        `longest queue stall ${max((d) => d.longestStallMs)} s; ${flows} flows kept their state`,
+    );
+  };
+  const reload = (): void => {
+    if (stopping) return;
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    void (async () => {
+      try {
+        do {
+          reloadAgain = false;
+          await reloadRound();
+        } while (reloadAgain && !stopping);
+      } catch (e) {
+        log(`reload: unexpected failure: ${(e as Error).stack ?? String(e)}`);
+      } finally {
+        reloading = false;
+      }
+    })();
+  };
+  setHupHandler(reload);
+
   return new Promise<number>((resolve) => {
-    let stopping = false;
     let exitCode = 0;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -383,6 +537,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       if (signal.startsWith('worker')) exitCode = 1;
       if (timer) clearInterval(timer);
       clearInterval(kernelTimer);
+      if (control.pidFile !== undefined) removePidFile(control.pidFile);
       log(`${signal}: removing rules`);
       containerRules.close();
       docker?.close();
@@ -402,7 +557,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
           // The workers' last alerts and deltas arrived before their exit.
           if (stopEveStats) stopEveStats();
           else if (eve && opts.statsIntervalMs === 0) startEveStats(eve, metrics, 3_600_000)();
-          log(summaryLine('final', workers, k));
+          log(summaryLine('final', workers, k, reloads));
           if (alertOutputErrors > 0) log(`${alertOutputErrors} alerts could not be written (see the first error above)`);
           await closeOutputs();
           const es = eve?.stats();
@@ -413,6 +568,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    dropRunPrivileges();
     for (const w of workers) {
       w.worker.on('error', (e) => {
         log(`queue ${w.queue} worker failed: ${String(e)}`);

@@ -5,6 +5,12 @@
 // Flow state never crosses threads: the kernel's --queue-balance keeps a connection on one
 // queue, so each worker owns its flows outright (DESIGN.md).
 //
+// Rule reload ('reload' command, src/cli/ruleReload.ts): the worker parses the validated rule
+// text aside in slices of ~20 ms, judging batches with the running engine in between, then
+// compiles it in one block and swaps the engine before the next batch. Packets arriving during
+// that block wait in the kernel queue (counted there if it overflows) and are judged by the
+// new rules. Flows and their flowbits stay.
+//
 // Alerts are bounded on their way to the main thread: a shared in-flight counter (added here,
 // subtracted by the main thread once written) caps what may wait in the message queue; past it
 // alerts are counted in ALERTS_LOST and dropped, so a stalled main thread costs alerts, not memory.
@@ -28,6 +34,7 @@ import { WorkerStat } from './workerStats';
 import { addressGroupRefs, applyAddressGroupUpdate, type AddressGroupRef, type AddressGroupUpdate } from '../docker/containerAddressGroups';
 import { ContainerModeTable, type ContainerModeSnapshot } from '../docker/containerModeTable';
 import { ContainerMode } from '../docker/containerDirectory';
+import { compileRuleReloadInSlices, swapEngine, type RuleReloadRequest } from './ruleReload';
 
 export interface RunWorkerData {
   queue: number;
@@ -55,6 +62,8 @@ export interface RunWorkerData {
    * MONITOR/PROTECT waives the drops enforceDrop() says not to carry out.
    */
   containerModes?: boolean;
+  /** Flow table bound of this worker. */
+  maxFlows: number;
 }
 
 export type WorkerMessage =
@@ -62,7 +71,21 @@ export type WorkerMessage =
   | { type: 'error'; queue: number; code: string; message: string }
   | { type: 'stopped'; queue: number }
   | { type: 'alerts'; queue: number; records: AlertRecordInput[] }
-  | { type: 'metrics'; queue: number; delta: MetricsDelta };
+  | { type: 'metrics'; queue: number; delta: MetricsDelta }
+  | {
+      type: 'reloaded';
+      queue: number;
+      generation: number;
+      rules: RuleLoadSummary;
+      /** Parse (in slices, between batches) and compile (one block) times, ms. */
+      parseMs: number;
+      compileMs: number;
+      /** The longest the worker did not serve its queue because of the reload, ms. */
+      longestStallMs: number;
+      /** Flows whose detection state (flowbits, pass/drop) was carried over. */
+      flowsKept: number;
+    }
+  | { type: 'reload-failed'; queue: number; generation: number; message: string };
 
 /** Main thread → worker. */
 export type WorkerCommand =
@@ -70,7 +93,8 @@ export type WorkerCommand =
   | { type: 'containers'; entries: ContainerAddress[] }
   // [cdocker] new members of container address groups; labelled containers' modes
   | { type: 'addressGroups'; update: AddressGroupUpdate }
-  | { type: 'containerModes'; snapshot: ContainerModeSnapshot };
+  | { type: 'containerModes'; snapshot: ContainerModeSnapshot }
+  | ({ type: 'reload' } & RuleReloadRequest);
 
 /** Most alerts one batch hands over; a flood beyond it is counted in ALERTS_LOST. */
 const MAX_ALERTS_PER_BATCH = 4096;
@@ -180,10 +204,43 @@ function postMetrics(): void {
   port.postMessage({ type: 'metrics', queue: data.queue, delta: live.counters.takeDelta() } satisfies WorkerMessage);
 }
 
+/** Set by 'stop': a reload still parsing then neither swaps nor answers. */
+let stopped = false;
+/** setImmediate, not a microtask: the native queue's poll callbacks (batches) run first. */
+const yieldToBatches = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Runs from the message handler and its setImmediate continuations, never inside a batch: the
+ * swap falls between two batches. A worker started with --no-rules has no engine to swap (run
+ * refuses the reload earlier).
+ */
+async function reload(req: RuleReloadRequest): Promise<void> {
+  try {
+    if (engine === null) throw new Error('this worker runs without rules (--no-rules)');
+    const compiled = await compileRuleReloadInSlices(req, yieldToBatches);
+    if (stopped) return;
+    const flowsKept = swapEngine(engine.inspector, compiled.engine);
+    port.postMessage({
+      type: 'reloaded',
+      queue: data.queue,
+      generation: req.generation,
+      rules: compiled.summary,
+      compileMs: compiled.timing.compileMs,
+      parseMs: compiled.timing.parseMs,
+      longestStallMs: compiled.timing.longestSliceMs,
+      flowsKept,
+    } satisfies WorkerMessage);
+  } catch (e) {
+    // The old engine is untouched: the swap is the last step.
+    if (stopped) return;
+    port.postMessage({ type: 'reload-failed', queue: data.queue, generation: req.generation, message: (e as Error).message } satisfies WorkerMessage);
+  }
+}
+
 function main(): void {
   let rules: RuleLoadSummary | null;
   try {
-    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor && data.containerModes !== true });
+    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor && data.containerModes !== true, maxFlows: data.maxFlows });
     handler = created.handler;
     engine = created.engine;
     rules = created.rules;
@@ -221,11 +278,14 @@ function main(): void {
       live?.setIdentities(new StaticContainerIdentities(msg.entries));
       return;
     }
-    if (msg.type === 'addressGroups' || msg.type === 'containerModes') {
+    if (msg.type === 'reload') {
+      void reload(msg);
+    } else if (msg.type === 'addressGroups' || msg.type === 'containerModes') {
       onDockerCommand(msg);
       return;
     }
     if (msg.type !== 'stop') return;
+    stopped = true;
     clearInterval(timer);
     clearInterval(statsTimer);
     copyNativeStats();
