@@ -97,4 +97,11 @@ export interface DetectContext {
    * BufferId.TLS_VERSION is read by tls.version (2 bytes, big-endian).
    */
   getBuffer(bufferId: number, index: number): Uint8Array | null;
+
+  /**
+   * TCP only: Suricata's stream size of the client (true) or server side — next_seq − isn,
+   * so the SYN counts one — or -1 when the packet has no tracked TCP session. Read by
+   * stream_size. Absent: no session.
+   */
+  tcpStreamSize?(client: boolean): number;
 }

@@ -225,6 +225,17 @@ export class StreamTracker {
     return (toServer ? s.client : s.server).retained();
   }
 
+  /**
+   * Suricata's stream size of one side (next_seq − isn, detect-stream_size.c): sequence space
+   * the sender used, counting its SYN; 0 when that side has not started, -1 without a session.
+   */
+  streamSize(flow: Flow, client: boolean): number {
+    const s = flow.streamState as TcpSession | null;
+    if (s === null) return -1;
+    const d = client ? s.client : s.server;
+    return d.started ? d.seqNext + 1 : 0;
+  }
+
   /** Free a flow's reassembly memory: call when the flow leaves the table. */
   release(flow: Flow): void {
     const s = flow.streamState as TcpSession | null;

@@ -67,6 +67,11 @@ export class TcpReassembler {
   isn = -1;
   /** Absolute offset of the next expected byte. */
   nextAbs = 0;
+  /**
+   * Suricata's next_seq − isn − 1: how far the sender got in sequence space, counted past the
+   * inspection depth too (nextAbs stops there). stream_size reads it.
+   */
+  seqNext = 0;
   /** Window of reassembled bytes: buf[0, bufLen) holds stream offsets [bufStart, bufStart + bufLen). */
   private buf: Uint8Array = EMPTY;
   private bufStart = 0;
@@ -99,6 +104,7 @@ export class TcpReassembler {
   init(isn: number): void {
     this.isn = isn >>> 0;
     this.nextAbs = 0;
+    this.seqNext = 0;
     this.bufStart = 0;
     this.bufLen = 0;
   }
@@ -154,6 +160,7 @@ export class TcpReassembler {
     let end = start + len;
     let flags = 0;
     if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
+    if (start <= this.seqNext && end > this.seqNext) this.seqNext = end;
     const depth = this.limits.depth;
     if (depth > 0 && end > depth) {
       if (start >= depth) return SegmentResult.PAST_DEPTH;
@@ -198,6 +205,7 @@ export class TcpReassembler {
     this.bufStart = to;
     this.bufLen = 0;
     this.packetStart = to;
+    if (to > this.seqNext) this.seqNext = to;
     if (this.limits.depth > 0 && to >= this.limits.depth) this.pastDepth = true;
     this.drain();
   }
@@ -312,6 +320,11 @@ export class TcpReassembler {
   /** Move queued segments that became contiguous into the window. */
   private drain(): void {
     const q = this.queue;
+    // next_seq moves over queued segments once the hole before them is filled.
+    for (let i = 0; i < q.length && q[i]!.start <= this.seqNext; i++) {
+      const e = q[i]!.start + q[i]!.data.length;
+      if (e > this.seqNext) this.seqNext = e;
+    }
     while (q.length > 0 && q[0]!.start <= this.nextAbs) {
       const seg = q.shift()!;
       const skip = this.nextAbs - seg.start;

@@ -305,6 +305,11 @@ export class PacketInspector implements DetectContext {
     return appLayerBuffer(app, info.name, toServer, 0);
   }
 
+  tcpStreamSize(client: boolean): number {
+    const flow = this.flow;
+    return flow === null || !this.packet.isTcp ? -1 : this.streams.streamSize(flow, client);
+  }
+
   /** End of input (end of pcap, shutdown): finish every flow. */
   flush(): void {
     this.flows.flush();

@@ -27,6 +27,8 @@ import { stickyBufferKeywords, legacyModifierKeywords } from './stickyBuffers';
 import { transformKeywords } from './transforms';
 import { tlsVersionKeyword } from './tlsVersion';
 import { urilenKeyword } from './urilen';
+import { streamSizeKeyword } from './streamSize';
+import { xbitsKeyword } from './xbits';
 
 export interface KeywordDef {
   name: string;
@@ -61,6 +63,8 @@ const ALL: KeywordDef[] = [
   ...transformKeywords,
   tlsVersionKeyword,
   urilenKeyword,
+  streamSizeKeyword,
+  xbitsKeyword,
 ];
 
 export const KEYWORDS: ReadonlyMap<string, KeywordDef> = new Map(ALL.map((k) => [k.name, k]));
