@@ -23,12 +23,18 @@ export interface StreamConfig {
   limits: ReassemblyLimits;
   /** Global reassembly memory (Suricata stream.reassembly.memcap, default 256 MiB). */
   memcap: number;
+  /**
+   * IDS-mode timing: keep bytes until the app layer and raw inspection took them (they wait
+   * for the receiver's ACK), see TcpReassembler.holdFrom. Default false (inline).
+   */
+  holdUnacked: boolean;
 }
 
 export const DEFAULT_STREAM_CONFIG: StreamConfig = {
   midstream: false,
   limits: DEFAULT_REASSEMBLY_LIMITS,
   memcap: DEFAULT_STREAM_MEMCAP,
+  holdUnacked: false,
 };
 
 export class StreamStats {
@@ -178,6 +184,12 @@ export class StreamTracker {
       }
     }
 
+    // IDS-mode timing follows what the receiver acknowledged (Suricata GetAbsLastAck).
+    if ((flags & ACK) !== 0 && rcv.started) {
+      const ackAbs = rcv.absOf(p.tcpAck);
+      if (ackAbs > rcv.ackedAbs && ackAbs - rcv.ackedAbs < 0x40000000) rcv.ackedAbs = ackAbs;
+    }
+
     if ((flags & SYN) === 0) snd.window = s.scaled ? p.tcpWindow * 2 ** snd.windowScale : p.tcpWindow;
 
     // No reassembly once the flow needs no more inspection (pass, bypass) or is dropped as a
@@ -256,7 +268,7 @@ export class StreamTracker {
         flow.swapDirection();
         this.swapped = true;
       }
-      const s = new TcpSession(cfg.limits, this.memory);
+      const s = this.newSession();
       s.client.init(p.tcpSeq);
       s.client.windowScale = p.tcpWindowScale;
       s.client.window = p.tcpWindow;
@@ -266,7 +278,7 @@ export class StreamTracker {
       return s;
     }
     if (!cfg.midstream || (flags & RST) !== 0) return null;
-    const s = new TcpSession(cfg.limits, this.memory);
+    const s = this.newSession();
     s.midstream = true;
     if ((flags & (SYN | ACK)) === (SYN | ACK)) {
       // The SYN/ACK's sender is the server (Suricata swaps the flow the same way).
@@ -295,6 +307,12 @@ export class StreamTracker {
     flow.streamState = s;
     this.stats.sessions++;
     this.stats.midstreamSessions++;
+    return s;
+  }
+
+  private newSession(): TcpSession {
+    const s = new TcpSession(this.config.limits, this.memory);
+    if (this.config.holdUnacked) s.client.holdFrom = s.server.holdFrom = 0;
     return s;
   }
 

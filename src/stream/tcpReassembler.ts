@@ -72,6 +72,19 @@ export class TcpReassembler {
    * inspection depth too (nextAbs stops there). stream_size reads it.
    */
   seqNext = 0;
+  /**
+   * IDS-mode timing (Suricata without stream.inline): the receiver acknowledged bytes
+   * [0, ackedAbs); the app layer has been given [0, appProgress) and the raw-stream detection
+   * [0, rawProgress). The bytes from the lower of the two are held in the buffer (holdFrom)
+   * until they are used. Inline mode leaves holdFrom at Infinity and ignores the rest.
+   */
+  ackedAbs = 0;
+  appProgress = 0;
+  rawProgress = 0;
+  /** The app layer finished a unit (transaction, message): inspect the raw stream now
+   *  (Suricata STREAMTCP_STREAM_FLAG_TRIGGER_RAW). */
+  triggerRaw = false;
+  holdFrom = Infinity;
   /** Window of reassembled bytes: buf[0, bufLen) holds stream offsets [bufStart, bufStart + bufLen). */
   private buf: Uint8Array = EMPTY;
   private bufStart = 0;
@@ -105,6 +118,8 @@ export class TcpReassembler {
     this.isn = isn >>> 0;
     this.nextAbs = 0;
     this.seqNext = 0;
+    this.ackedAbs = this.appProgress = this.rawProgress = 0;
+    this.triggerRaw = false;
     this.bufStart = 0;
     this.bufLen = 0;
   }
@@ -143,6 +158,11 @@ export class TcpReassembler {
   /** The buffer behind the window; valid bytes are [windowIndex, windowEnd). No allocation. */
   get rawBuffer(): Uint8Array {
     return this.buf;
+  }
+
+  /** Stream offset of rawBuffer[0]: the absolute offset a is rawBuffer[a - bufferStart]. */
+  get bufferStart(): number {
+    return this.bufStart;
   }
 
   get windowIndex(): number {
@@ -232,7 +252,7 @@ export class TcpReassembler {
   private append(data: Uint8Array, off: number, len: number): boolean {
     let need = this.bufLen + len;
     if (need > this.buf.length) {
-      const keepFrom = Math.min(this.packetStart, this.nextAbs) - this.limits.lookbehind;
+      const keepFrom = Math.min(this.packetStart, this.nextAbs, this.holdFrom) - this.limits.lookbehind;
       if (keepFrom > this.bufStart) {
         const drop = Math.min(keepFrom - this.bufStart, this.bufLen);
         this.buf.copyWithin(0, drop, this.bufLen);
