@@ -279,8 +279,11 @@ export class PacketInspector implements DetectContext {
     const rst = (flags & TcpFlag.RST) !== 0 && sr.closed;
     const fin = (flags & TcpFlag.FIN) !== 0;
     const closing = state > TcpState.TIME_WAIT;
-    const feedOwn = rst || (fin && closing) || state === TcpState.CLOSED;
-    const feedOther = !rst && !(fin && closing && (flags & TcpFlag.ACK) === 0);
+    // Suricata updates the app layer from the handshake's end on: a SYN/ACK acknowledging
+    // TCP Fast Open data does not hand it over; the next packet of the server does.
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const feedOwn = !syn && (rst || (fin && closing) || state === TcpState.CLOSED);
+    const feedOther = !syn && !rst && !(fin && closing && (flags & TcpFlag.ACK) === 0);
     if (feedOther && this.feedAcked(flow, fi, other, !toServer, false)) toServer = !toServer;
     if (feedOwn && this.feedAcked(flow, fi, own, toServer, false)) toServer = !toServer;
     this.rawAcked(own, closing || rst || own.pastDepth, false);
