@@ -54,6 +54,8 @@ export class StreamStats {
   /** Directions that reached the inspection depth. */
   pastDepth = 0;
   invalidRst = 0;
+  /** IDS timing: a direction held too many unacknowledged bytes and was inspected unacknowledged. */
+  idsForcedProgress = 0;
   established = 0;
   closed = 0;
 }

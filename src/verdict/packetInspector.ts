@@ -63,6 +63,13 @@ const STREAM_ADDED = SegmentResult.NEW_DATA | SegmentResult.OUT_OF_ORDER;
  */
 const RAW_CHUNK_SIZE = 2560;
 
+/**
+ * IDS mode: bytes of one direction held unacknowledged at most. Beyond it (the other side is
+ * not seen, e.g. a one-sided copy, or never ACKs) they are handed over as if acknowledged and
+ * counted (StreamStats.idsForcedProgress), so memory stays bounded.
+ */
+const MAX_UNACKED_HOLD = 256 * 1024;
+
 /** How many transactions one packet may complete at most (pipelining); more wait a packet. */
 const MAX_TX_PER_PACKET = 32;
 
@@ -282,8 +289,13 @@ export class PacketInspector implements DetectContext {
     // Suricata updates the app layer from the handshake's end on: a SYN/ACK acknowledging
     // TCP Fast Open data does not hand it over; the next packet of the server does.
     const syn = (flags & TcpFlag.SYN) !== 0;
-    const feedOwn = !syn && (rst || (fin && closing) || state === TcpState.CLOSED);
+    let feedOwn = !syn && (rst || (fin && closing) || state === TcpState.CLOSED);
     const feedOther = !syn && !rst && !(fin && closing && (flags & TcpFlag.ACK) === 0);
+    if (own.nextAbs - own.ackedAbs > MAX_UNACKED_HOLD) {
+      own.ackedAbs = own.nextAbs - (MAX_UNACKED_HOLD >> 1);
+      this.streams.stats.idsForcedProgress++;
+      feedOwn = true;
+    }
     if (feedOther && this.feedAcked(flow, fi, other, !toServer, false)) toServer = !toServer;
     if (feedOwn && this.feedAcked(flow, fi, own, toServer, false)) toServer = !toServer;
     this.rawAcked(own, closing || rst || own.pastDepth, false);
