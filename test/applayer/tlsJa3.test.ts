@@ -13,6 +13,11 @@ import { TlsParser } from '../../src/applayer/tlsParser';
 import { replayCapture } from '../../src/cli/replay';
 import { corpusPath, repoRoot } from '../support/corpus';
 import { readCapture } from './pcapStreams';
+import { BufferId } from '../../src/detect/buffers';
+import { defaultDetectConfig } from '../../src/detect/detectConfig';
+import { DetectEngine } from '../../src/detect/detectEngine';
+import { loadRuleSources } from '../../src/detect/ruleLoader';
+import { TestContext, packet, sids } from '../detect/detectFixture';
 
 interface Ja3Row { srcPort: number; dstPort: number; hello: 'client' | 'server'; ja3: string; hash: string }
 const fixture = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'tsharkJa3.json'), 'utf8')) as {
@@ -126,6 +131,22 @@ test('ja3.hash / ja3_hash / ja3.string / ja3s.hash / ja3s.string rules on the He
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('ja3.hash / ja3s.hash need a 32-character MD5 (Suricata refuses the rule otherwise); case is ignored', () => {
+  const config = defaultDetectConfig();
+  const load = (opt: string) => loadRuleSources([{ file: 't.rules', text: `alert tls any any -> any any (${opt} sid:1;)` }], config);
+  assert.match(load('ja3_hash; content:"e330bca99c8a5256ae126a55c4ce126a55c4c725c5";').errors[0]?.message ?? '', /should be 32 characters/);
+  assert.match(load('ja3s.hash; content:"abc";').errors[0]?.message ?? '', /should be 32 characters/);
+  const upper = load('ja3.hash; content:"0FBFF214B79F536D55D3D39FB31F4D8D";');
+  assert.is(upper.signatures.length, 1);
+  const e = DetectEngine.compile(upper, config);
+  const ctx = new TestContext(packet({ dport: 443, payload: 'x' }));
+  ctx.flowDetect = e.newFlowState();
+  ctx.appProto = 'tls';
+  ctx.txId = 0;
+  ctx.buffers.set(BufferId.JA3_HASH, [Buffer.from('0fbff214b79f536d55d3d39fb31f4d8d')]);
+  assert.equal(sids(e, ctx), [1]);
 });
 
 test.run();
