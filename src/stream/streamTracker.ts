@@ -5,9 +5,9 @@
 // Inline semantics: a packet's payload is reassembled at once, and the result exposes the
 // contiguous stream that now ends with it (plus `lookbehind` bytes inspected before), so the
 // detection engine can match a pattern split across segments before the packet completing it
-// is accepted. (Suricata in IDS mode inspects stream data only once the receiver ACKs it; on
-// offline replays alerts can therefore land on a later packet there, and a few cases differ,
-// e.g. data that is never ACKed.)
+// is accepted. For Suricata's IDS-mode timing (data used once the receiver ACKs it) the
+// tracker records each direction's acknowledged offset and, with holdUnacked, keeps the bytes
+// the app layer and raw inspection have not taken yet; the PacketInspector drives that timing.
 //
 // Without stream.midstream (the default, as in Suricata) TCP sessions whose start was not
 // seen are not tracked: their packets get result.session = false and no stream data.
