@@ -5,13 +5,11 @@
 // The inspector is also the DetectContext the engine reads (src/detect/detectContext.ts): its
 // fields are refilled for every packet instead of building a context object per packet.
 
-import { IpProto, Packet } from '../decode/packet';
+import { IpProto, Packet, TcpFlag } from '../decode/packet';
 import { Flow, FlowState, TcpState } from '../flow/flow';
 import { FlowTable, type FlowEndReason } from '../flow/flowTable';
-import { StreamTracker, type StreamConfig } from '../stream/streamTracker';
+import { StreamTracker, type StreamConfig, type StreamResult } from '../stream/streamTracker';
 import { SegmentResult, type TcpReassembler } from '../stream/tcpReassembler';
-import type { StreamResult } from '../stream/streamTracker';
-import { TcpFlag } from '../decode/packet';
 import type { TcpSession } from '../stream/tcpSession';
 import { detectAppProtocol } from '../applayer/detectAppProtocol';
 import { AppLayerState } from '../applayer/appLayerState';
