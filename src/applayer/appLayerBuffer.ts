@@ -33,6 +33,10 @@ export function appLayerBuffer(state: AppLayerState, name: string, toServer: boo
       if (name === 'tls.sni' || name === 'tls_sni') return toServer ? t.sni : null;
       if (name === 'tls.cert_subject' || name === 'tls_cert_subject') return toServer ? null : enc(t.certSubject);
       if (name === 'tls.cert_issuer' || name === 'tls_cert_issuer') return toServer ? null : enc(t.certIssuer);
+      if (name === 'ja3.hash') return toServer ? t.ja3Hash : null;
+      if (name === 'ja3.string') return toServer ? t.ja3String : null;
+      if (name === 'ja3s.hash') return toServer ? null : t.ja3sHash;
+      if (name === 'ja3s.string') return toServer ? null : t.ja3sString;
       return null;
     }
     case AppProto.SSH: {

@@ -10,6 +10,12 @@
 // application-data record in either direction ends the handshake, except 0-RTT early data
 // (RFC 8446 §2.3) sent before the ServerHello. The verdict stage reads it for
 // `encryption-handling: bypass`.
+//
+// JA3 / JA3S fingerprints (github.com/salesforce/ja3) are built once per hello, at handshake
+// time: "version,ciphers,extensions,groups,point_formats" (JA3S: "version,cipher,extensions"),
+// decimal values joined by '-', GREASE values (RFC 8701) left out, and the MD5 of that string
+// in lowercase hex — Suricata's ja3.hash / ja3.string / ja3s.hash / ja3s.string buffers.
+import { createHash } from 'node:crypto';
 import type { AppLayerCounters } from './appLayerCounters';
 import { parseX509Names } from './x509Name';
 
@@ -87,6 +93,12 @@ export class TlsParser {
   earlyData = false;
   /** Encrypted application data flows: the handshake is over (see the file header). */
   handshakeDone = false;
+  /** JA3 string / MD5 hex of the ClientHello (ASCII bytes), null until one is parsed. */
+  ja3String: Uint8Array | null = null;
+  ja3Hash: Uint8Array | null = null;
+  /** JA3S string / MD5 hex of the ServerHello, null until one is parsed. */
+  ja3sString: Uint8Array | null = null;
+  ja3sHash: Uint8Array | null = null;
   private readonly ts = new TlsDirection();
   private readonly tc = new TlsDirection();
 
@@ -205,50 +217,80 @@ export class TlsParser {
     let o = 2 + 32;
     if (o >= m.length) throw new RangeError('short');
     o += 1 + m[o]!; // session id
-    o += 2 + u16(m, o); // cipher suites
+    const cipherLen = u16(m, o);
+    if (o + 2 + cipherLen > m.length) throw new RangeError('short');
+    const ciphers = u16List(m, o + 2, o + 2 + cipherLen);
+    o += 2 + cipherLen; // cipher suites
     if (o >= m.length) throw new RangeError('short');
     o += 1 + m[o]!; // compression methods
-    if (o + 2 > m.length) return; // no extensions
-    const extEnd = Math.min(m.length, o + 2 + u16(m, o));
-    o += 2;
-    while (o + 4 <= extEnd) {
-      const et = u16(m, o);
-      const el = u16(m, o + 2);
-      const es = o + 4;
-      if (es + el > extEnd) throw new RangeError('short');
-      if (et === 0) {
-        // server_name: list length, then (type, length, name)*; host_name is type 0.
-        let p = es + 2;
-        while (p + 3 <= es + el) {
-          const nt = m[p]!;
-          const nl = u16(m, p + 1);
-          if (p + 3 + nl > es + el) throw new RangeError('short');
-          if (nt === 0 && this.sni === null) this.sni = m.slice(p + 3, p + 3 + nl);
-          p += 3 + nl;
+    const extensions: number[] = [];
+    let groups: number[] = [];
+    let pointFormats: number[] = [];
+    if (o + 2 <= m.length) {
+      const extEnd = Math.min(m.length, o + 2 + u16(m, o));
+      o += 2;
+      while (o + 4 <= extEnd) {
+        const et = u16(m, o);
+        const el = u16(m, o + 2);
+        const es = o + 4;
+        if (es + el > extEnd) throw new RangeError('short');
+        if (!isGrease(et)) extensions.push(et);
+        if (et === 0) {
+          // server_name: list length, then (type, length, name)*; host_name is type 0.
+          let p = es + 2;
+          while (p + 3 <= es + el) {
+            const nt = m[p]!;
+            const nl = u16(m, p + 1);
+            if (p + 3 + nl > es + el) throw new RangeError('short');
+            if (nt === 0 && this.sni === null) this.sni = m.slice(p + 3, p + 3 + nl);
+            p += 3 + nl;
+          }
+        } else if (et === 10 && el >= 2) {
+          // supported_groups (elliptic curves): a u16 length, then u16 values.
+          groups = u16List(m, es + 2, Math.min(es + el, es + 2 + u16(m, es)));
+        } else if (et === 11 && el >= 1) {
+          // ec_point_formats: a u8 length, then u8 values.
+          pointFormats = Array.from(m.subarray(es + 1, Math.min(es + el, es + 1 + m[es]!)));
+        } else if (et === 42) {
+          this.earlyData = true;
         }
-      } else if (et === 42) {
-        this.earlyData = true;
+        o = es + el;
       }
-      o = es + el;
+    }
+    if (this.ja3String === null) {
+      const text = `${this.clientVersion},${ciphers.join('-')},${extensions.join('-')},${groups.join('-')},${pointFormats.join('-')}`;
+      this.ja3String = ascii(text);
+      this.ja3Hash = ascii(createHash('md5').update(text).digest('hex'));
     }
   }
 
   private serverHello(m: Uint8Array): void {
     const u16 = TlsParser.u16;
     this.serverHelloSeen = true;
-    this.version = u16(m, 0);
+    const legacyVersion = u16(m, 0);
+    this.version = legacyVersion;
     let o = 2 + 32;
     if (o >= m.length) throw new RangeError('short');
     o += 1 + m[o]!;
+    const cipher = u16(m, o);
     o += 2 + 1; // cipher suite, compression method
-    if (o + 2 > m.length) return;
-    const extEnd = Math.min(m.length, o + 2 + u16(m, o));
-    o += 2;
-    while (o + 4 <= extEnd) {
-      const et = u16(m, o);
-      const el = u16(m, o + 2);
-      if (et === 43 && el === 2) this.version = u16(m, o + 4); // supported_versions
-      o += 4 + el;
+    const extensions: number[] = [];
+    if (o + 2 <= m.length) {
+      const extEnd = Math.min(m.length, o + 2 + u16(m, o));
+      o += 2;
+      while (o + 4 <= extEnd) {
+        const et = u16(m, o);
+        const el = u16(m, o + 2);
+        if (!isGrease(et)) extensions.push(et);
+        if (et === 43 && el === 2) this.version = u16(m, o + 4); // supported_versions
+        o += 4 + el;
+      }
+    }
+    if (this.ja3sString === null) {
+      // JA3S uses the ServerHello's legacy version field, not supported_versions.
+      const text = `${legacyVersion},${cipher},${extensions.join('-')}`;
+      this.ja3sString = ascii(text);
+      this.ja3sHash = ascii(createHash('md5').update(text).digest('hex'));
     }
   }
 
@@ -279,4 +321,23 @@ export class TlsParser {
       }
     }
   }
+}
+
+/** GREASE values (RFC 8701): 0x?a?a with both bytes equal; JA3 leaves them out. */
+function isGrease(v: number): boolean {
+  return (v & 0x0f0f) === 0x0a0a && (v >> 8) === (v & 0xff);
+}
+
+/** Big-endian u16 values of m[start, end) (an odd trailing byte is ignored), GREASE left out. */
+function u16List(m: Uint8Array, start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = start; i + 2 <= end && i + 2 <= m.length; i += 2) {
+    const v = (m[i]! << 8) | m[i + 1]!;
+    if (!isGrease(v)) out.push(v);
+  }
+  return out;
+}
+
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s, 'latin1'));
 }

@@ -54,20 +54,20 @@ export interface ReplayResult {
 }
 
 /** `--set` keys Lateral understands; anything else is reported as ignored. */
-function applySettings(settings: Record<string, string>, config: DetectConfig): { midstream: boolean; ignored: string[] } {
+function applySettings(settings: Record<string, string>, config: DetectConfig): { midstream: boolean; inline: boolean; ignored: string[] } {
   let midstream = false;
+  let inline = false;
   const ignored: string[] = [];
   for (const [key, value] of Object.entries(settings)) {
     const truthy = value === 'true' || value === 'yes' || value === '1';
     if (key === 'stream.midstream') midstream = truthy;
     else if (key.startsWith('vars.address-groups.')) config.addressVars.set(key.slice('vars.address-groups.'.length), value);
     else if (key.startsWith('vars.port-groups.')) config.portVars.set(key.slice('vars.port-groups.'.length), value);
-    // Lateral's stream inspection is always inline (the live path needs it); the setting
-    // only changes which packet carries a stream alert, not whether it fires.
-    else if (key === 'stream.inline') continue;
+    // Inline stream timing instead of IDS timing, as Suricata's stream.inline (see idsMode).
+    else if (key === 'stream.inline') inline = truthy;
     else ignored.push(key);
   }
-  return { midstream, ignored };
+  return { midstream, inline, ignored };
 }
 
 /** A compiled rule set with the settings it was built under, reusable across replays. */
@@ -75,6 +75,12 @@ export interface ReplayEngine {
   engine: DetectEngine;
   rules: RuleSet;
   midstream: boolean;
+  /**
+   * Suricata's IDS-mode stream timing (PacketInspectorOptions.idsMode): what `suricata -r`
+   * does unless --simulate-ips or stream.inline; Lateral's replay follows it so its alerts
+   * land where Suricata's do.
+   */
+  idsMode: boolean;
   ignoredSettings: string[];
   ruleLoadMs: number;
   /** [cdocker] One line per container address group that resolves to nothing (file:line). */
@@ -94,7 +100,7 @@ export function prepareReplayEngine(
     config.classifications = parseClassificationConfig(fs.readFileSync(options.classificationPath, 'utf8'), options.classificationPath);
   }
   config.ipsMode = options.simulateIps;
-  const { midstream, ignored } = applySettings(options.settings, config);
+  const { midstream, inline, ignored } = applySettings(options.settings, config);
   const t0 = performance.now();
   const rules = loadRuleFiles(options.ruleFiles, config);
   // 'skip' is Suricata's default (engine.init-failure-fatal: no): broken rules are left out
@@ -103,7 +109,8 @@ export function prepareReplayEngine(
   const engine = DetectEngine.compile(rules, config);
   // [cdocker] container address groups: resolved from --containers, else empty (said once).
   const groups = resolveRuleAddressGroups(rules.signatures, options.containersFile);
-  return { engine, rules, midstream, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0, addressGroupWarnings: groups.warnings };
+  const idsMode = !options.simulateIps && !inline;
+  return { engine, rules, midstream, idsMode, ignoredSettings: ignored, ruleLoadMs: performance.now() - t0, addressGroupWarnings: groups.warnings };
 }
 
 /**
@@ -130,7 +137,7 @@ export async function replayWithEngine(
 ): Promise<ReplayResult> {
   const { engine, rules } = prepared;
   engine.resetThresholds();
-  const inspector = new PacketInspector(engine, { midstream: prepared.midstream, maxFlows: 65536 });
+  const inspector = new PacketInspector(engine, { midstream: prepared.midstream, maxFlows: 65536, idsMode: prepared.idsMode });
   const decodeContext = new DecodeContext(checksumMode);
   const packet = new Packet();
   const alerts: AlertRecordInput[] = [];
@@ -138,6 +145,16 @@ export async function replayWithEngine(
     packets: 0, alerts: 0, dropped: 0,
     rulesLoaded: rules.signatures.length, rulesSkipped: rules.skipped.length,
     ruleLoadMs: prepared.ruleLoadMs, inspectMs: 0, ignoredSettings: prepared.ignoredSettings,
+  };
+  // IDS mode: flows ending (timeout, end of capture) flush unacknowledged data through a
+  // pseudo packet whose alerts count like any other.
+  inspector.onPseudoPacket = (insp) => {
+    const r = insp.result;
+    if (r === null || r.alertCount === 0) return;
+    for (const alert of alertRecordsOf(insp, r)) {
+      alerts.push(alert);
+      onAlert?.(alert);
+    }
   };
   const t1 = performance.now();
   try {

@@ -33,6 +33,7 @@ import { WATCH_COUNTER_KINDS, WatchPipeline } from './watchPipeline';
 export const WATCH_USAGE = `usage: lateral watch --bridge BR [--bridge BR2]... [--rules FILE]... [--config YAML]
                      [--eve FILE|-] [--metrics-listen HOST:PORT] [--evidence-dir DIR]
                      [--containers FILE] [--filter BPF] [--summary-interval SEC] [--stats-interval SEC]
+                     [--inline]
 
   --bridge BR            bridge (or any interface) to copy traffic from; repeatable
   --rules FILE           Suricata-style rules; repeatable (default: the repo's rules/lateral.rules)
@@ -44,6 +45,8 @@ export const WATCH_USAGE = `usage: lateral watch --bridge BR [--bridge BR2]... [
   --filter BPF           capture filter (pcap-filter(7)); kernel drops are then not counted
   --summary-interval SEC summary line on stderr every SEC seconds (default 10, 0: only the final one)
   --stats-interval SEC   EVE stats record every SEC seconds (default 8, 0: only the final one)
+  --inline               judge stream data on the packet that brings it (as \`run\`), not when it
+                         is acknowledged (IDS timing, as \`suricata -r\` / af-packet IDS; default)
 `;
 
 export interface WatchOptions {
@@ -58,6 +61,8 @@ export interface WatchOptions {
   filter: string;
   summaryIntervalMs: number;
   statsIntervalMs: number;
+  /** Inline stream timing instead of Suricata's IDS timing (the default for a passive copy). */
+  inline: boolean;
 }
 
 const WATCH_FLAGS: FlagSpec = {
@@ -71,6 +76,7 @@ const WATCH_FLAGS: FlagSpec = {
   filter: 'string',
   'summary-interval': 'string',
   'stats-interval': 'string',
+  inline: 'boolean',
   help: 'boolean',
 };
 
@@ -117,6 +123,7 @@ export function parseWatchOptions(argv: readonly string[]): WatchOptions {
     filter: args.strings.get('filter') ?? '',
     summaryIntervalMs: seconds('summary-interval', 10_000),
     statsIntervalMs: seconds('stats-interval', 8_000),
+    inline: args.booleans.has('inline'),
   };
   const config = args.strings.get('config');
   if (config !== undefined) opts.configPath = config;
@@ -260,7 +267,7 @@ export async function runWatch(argv: readonly string[], stderr: NodeJS.WritableS
   try {
     const listening = server !== null ? await server.start() : null;
     for (const bridge of opts.bridges) {
-      const pipeline = new WatchPipeline({ engine, containers, eve, evidence, map });
+      const pipeline = new WatchPipeline({ engine, containers, eve, evidence, map, idsMode: !opts.inline });
       // A bug hit by some traffic must not flood stderr: the first failure in full, then a
       // count now and then (every failure is in handler_errors).
       let failures = 0;

@@ -60,6 +60,11 @@ export interface WatchPipelineOptions {
   checksumMode?: ChecksumMode;
   /** Suricata's stream.midstream: pick up sessions already open when watch started. Default true. */
   midstream?: boolean;
+  /**
+   * Suricata's IDS-mode stream timing (PacketInspectorOptions.idsMode): a passive copy cannot
+   * block, so watch inspects data when it is acknowledged, as Suricata in IDS mode. Default true.
+   */
+  idsMode?: boolean;
   maxFlows?: number;
   /** Called with every alert record after it was written (tests, embedding). */
   onAlert?: (alert: AlertRecordInput) => void;
@@ -99,8 +104,18 @@ export class WatchPipeline {
     this.map = options.map;
     this.onAlert = options.onAlert;
     this.decodeContext = new DecodeContext(options.checksumMode ?? 'none');
-    this.inspector = new PacketInspector(options.engine, { midstream: options.midstream ?? true, maxFlows: options.maxFlows ?? 65536 });
+    this.inspector = new PacketInspector(options.engine, {
+      midstream: options.midstream ?? true,
+      maxFlows: options.maxFlows ?? 65536,
+      idsMode: options.idsMode ?? true,
+    });
     this.inspector.onFlowEnd = (flow, reason) => this.flowEnded(flow, reason);
+    // IDS timing: a flow's unacknowledged tail is inspected when the flow ends.
+    this.inspector.onPseudoPacket = (insp) => {
+      const r = insp.result;
+      const flow = insp.flow;
+      if (r !== null && r.alertCount > 0 && flow !== null) this.emitAlerts(r, flow, this.flowSlot(flow));
+    };
   }
 
   /** Inspects every frame of the batch; the batch may be reused once this returns. */

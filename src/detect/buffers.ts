@@ -49,9 +49,14 @@ export const BufferId = {
   STREAM: 35,
   /** tls.certs: each certificate of the server chain (DER), multi-value. */
   TLS_CERTS: 36,
+  /** JA3 / JA3S fingerprints of the TLS hellos (the MD5 as 32 lowercase hex chars, or the string). */
+  JA3_HASH: 37,
+  JA3_STRING: 38,
+  JA3S_HASH: 39,
+  JA3S_STRING: 40,
 } as const;
 
-export const BUFFER_COUNT = 37;
+export const BUFFER_COUNT = 41;
 
 export interface BufferInfo {
   id: number;
@@ -113,6 +118,10 @@ export const BUFFERS: readonly BufferInfo[] = [
   b(BufferId.TLS_CERT_SUBJECT, 'tls.cert_subject', ['tls_cert_subject'], null, null, 'tls', 2),
   b(BufferId.TLS_CERTS, 'tls.certs', [], null, null, 'tls', 2, true),
   b(BufferId.TLS_CERT_ISSUER, 'tls.cert_issuer', ['tls_cert_issuer'], null, null, 'tls', 2),
+  b(BufferId.JA3_HASH, 'ja3.hash', ['ja3_hash'], null, null, 'tls', 1),
+  b(BufferId.JA3_STRING, 'ja3.string', ['ja3_string'], null, null, 'tls', 1),
+  b(BufferId.JA3S_HASH, 'ja3s.hash', [], null, null, 'tls', 2),
+  b(BufferId.JA3S_STRING, 'ja3s.string', [], null, null, 'tls', 2),
   b(BufferId.SSH_PROTO, 'ssh.proto', ['ssh_proto'], null, null, 'ssh', 3),
   b(BufferId.SSH_SOFTWARE, 'ssh.software', ['ssh_software'], null, null, 'ssh', 3),
 ];

@@ -103,6 +103,13 @@ export interface DetectContext {
    * `kind` (AppValue.*), or -1 when there are no more. Absent: no such values.
    */
   getValue?(kind: number, index: number): number;
+
+  /**
+   * TCP only: Suricata's stream size of the client (true) or server side — next_seq − isn,
+   * so the SYN counts one — or -1 when the packet has no tracked TCP session. Read by
+   * stream_size. Absent: no session.
+   */
+  tcpStreamSize?(client: boolean): number;
 }
 
 /** Kinds of DetectContext.getValue. SETTINGS_ID and SETTINGS_VALUE share their index. */

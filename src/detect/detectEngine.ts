@@ -24,6 +24,7 @@ import { FlowDetectState } from './flowDetectState';
 import { AhoCorasick } from './ahoCorasick';
 import { inspectBuffer } from './contentInspection';
 import { ThresholdTracker } from './thresholdTracker';
+import type { XbitTable } from './xbitTable';
 import type { RuleSet } from './ruleLoader';
 import { Action, InspectState, type BufferList, type Signature } from './signature';
 import { IpProtoMatch } from './keywords/ipProto';
@@ -220,12 +221,18 @@ export class DetectEngine {
   /** Compiles a loaded rule set (ruleLoader.loadRuleFiles / loadRuleSources). */
   static compile(rules: RuleSet, config: DetectConfig): DetectEngine {
     const t0 = Date.now();
-    return new DetectEngine(rules.signatures, config, [...rules.flowbits.slots.keys()], t0);
+    const engine = new DetectEngine(rules.signatures, config, [...rules.flowbits.slots.keys()], t0);
+    engine.xbits = rules.flowbits.xbits;
+    return engine;
   }
+
+  /** The rule set's xbits table (host / ip-pair bits), or null when compiled without one. */
+  xbits: XbitTable | null = null;
 
   /** Forget threshold/detection_filter counts: the next packets come from an unrelated capture. */
   resetThresholds(): void {
     this.thresholds.clear();
+    this.xbits?.clear();
   }
 
   /** A fresh per-flow state sized for this rule set (store it on the flow). */

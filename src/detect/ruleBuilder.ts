@@ -7,6 +7,7 @@ import { LateralError, type SourceLocation } from '../errors';
 import { BufferId } from './buffers';
 import type { DetectConfig } from './detectConfig';
 import type { BufferList, BufferMatch, Signature, Transform } from './signature';
+import { XbitTable } from './xbitTable';
 
 /** Thrown by a keyword that parses but cannot be evaluated exactly: the rule is skipped. */
 export class SkipRule extends Error {
@@ -15,12 +16,22 @@ export class SkipRule extends Error {
   }
 }
 
-/** Flowbit names → slots, shared by all rules of one load. */
+/** Flowbit names → slots, shared by all rules of one load; also the load's xbits state. */
 export class FlowbitTable {
   readonly slots = new Map<string, number>();
+  /** xbits (host / ip pair bits) of this rule set; their names have their own slots. */
+  readonly xbits = new XbitTable();
+  private readonly xbitSlots = new Map<string, number>();
   slot(name: string): number {
     let s = this.slots.get(name);
     if (s === undefined) { s = this.slots.size; this.slots.set(name, s); }
+    return s;
+  }
+  /** Suricata keeps host bits and ip-pair bits apart: the slot is per (name, track kind). */
+  xbitSlot(name: string, track: number): number {
+    const key = `${track === 2 ? 'pair' : 'host'}:${name}`;
+    let s = this.xbitSlots.get(key);
+    if (s === undefined) { s = this.xbitSlots.size; this.xbitSlots.set(key, s); }
     return s;
   }
 }

@@ -10,7 +10,7 @@ import { BufferId } from './buffers';
 import type { DetectConfig } from './detectConfig';
 import { parseAddressSet, type AddressSet } from './addressSet';
 import { parsePortSet, type PortSet } from './portSet';
-import { Action, RejectKind, type Signature } from './signature';
+import { Action, RejectKind, type BufferMatch, type Signature } from './signature';
 import { FlowbitTable, RuleBuilder, SkipRule } from './ruleBuilder';
 import { KEYWORDS } from './keywords/registry';
 import { ContentMatch } from './keywords/content';
@@ -167,6 +167,7 @@ export function parseRule(text: string, where: SourceLocation, config: DetectCon
     if (sig.ipProtos.length > 0 && !sig.ipProtos.includes(6) && sig.onlyStream) throw err('flow:only_stream on a non-TCP rule');
   }
   for (const l of sig.buffers) {
+    if (l.bufferId === BufferId.JA3_HASH || l.bufferId === BufferId.JA3S_HASH) validateJa3Hash(l.items, err);
     let exact = -1;
     for (const m of l.items) if (m instanceof BsizeMatch && m.cond.mode === UintMode.EQ) exact = m.cond.a;
     for (const m of l.items) {
@@ -180,4 +181,17 @@ export function parseRule(text: string, where: SourceLocation, config: DetectCon
   if (sig.buffers.some((l) => l.bufferId !== BufferId.PAYLOAD)) sig.appTx = true;
   sig.fastPattern = selectFastPattern(sig);
   return sig;
+}
+
+/**
+ * ja3.hash / ja3s.hash (Suricata DetectTlsJa3HashValidateCallback / SetupCallback): the first
+ * content must be an MD5 in hex (32 characters) or the rule is refused; contents are compared
+ * lowercased, as the buffer is lowercase hex (Suricata lowercases them).
+ */
+function validateJa3Hash(items: readonly BufferMatch[], err: (msg: string) => LateralError): void {
+  const first = items.find((m): m is ContentMatch => m instanceof ContentMatch);
+  if (first !== undefined && first.pattern.length !== 32) {
+    throw err(`invalid length of the JA3 hash (${first.pattern.length}, should be 32 characters): the rule could never match`);
+  }
+  for (const m of items) if (m instanceof ContentMatch) m.nocase = true;
 }

@@ -5,9 +5,9 @@
 // Inline semantics: a packet's payload is reassembled at once, and the result exposes the
 // contiguous stream that now ends with it (plus `lookbehind` bytes inspected before), so the
 // detection engine can match a pattern split across segments before the packet completing it
-// is accepted. (Suricata in IDS mode inspects stream data only once the receiver ACKs it; on
-// offline replays alerts can therefore land on a later packet there, and a few cases differ,
-// e.g. data that is never ACKed.)
+// is accepted. For Suricata's IDS-mode timing (data used once the receiver ACKs it) the
+// tracker records each direction's acknowledged offset and, with holdUnacked, keeps the bytes
+// the app layer and raw inspection have not taken yet; the PacketInspector drives that timing.
 //
 // Without stream.midstream (the default, as in Suricata) TCP sessions whose start was not
 // seen are not tracked: their packets get result.session = false and no stream data.
@@ -23,12 +23,18 @@ export interface StreamConfig {
   limits: ReassemblyLimits;
   /** Global reassembly memory (Suricata stream.reassembly.memcap, default 256 MiB). */
   memcap: number;
+  /**
+   * IDS-mode timing: keep bytes until the app layer and raw inspection took them (they wait
+   * for the receiver's ACK), see TcpReassembler.holdFrom. Default false (inline).
+   */
+  holdUnacked: boolean;
 }
 
 export const DEFAULT_STREAM_CONFIG: StreamConfig = {
   midstream: false,
   limits: DEFAULT_REASSEMBLY_LIMITS,
   memcap: DEFAULT_STREAM_MEMCAP,
+  holdUnacked: false,
 };
 
 export class StreamStats {
@@ -48,6 +54,8 @@ export class StreamStats {
   /** Directions that reached the inspection depth. */
   pastDepth = 0;
   invalidRst = 0;
+  /** IDS timing: a direction held too many unacknowledged bytes and was inspected unacknowledged. */
+  idsForcedProgress = 0;
   established = 0;
   closed = 0;
 }
@@ -178,6 +186,12 @@ export class StreamTracker {
       }
     }
 
+    // IDS-mode timing follows what the receiver acknowledged (Suricata GetAbsLastAck).
+    if ((flags & ACK) !== 0 && rcv.started) {
+      const ackAbs = rcv.absOf(p.tcpAck);
+      if (ackAbs > rcv.ackedAbs && ackAbs - rcv.ackedAbs < 0x40000000) rcv.ackedAbs = ackAbs;
+    }
+
     if ((flags & SYN) === 0) snd.window = s.scaled ? p.tcpWindow * 2 ** snd.windowScale : p.tcpWindow;
 
     // Which directions carry data: a bulk flow whose other direction never did can be
@@ -229,6 +243,17 @@ export class StreamTracker {
     return (toServer ? s.client : s.server).retained();
   }
 
+  /**
+   * Suricata's stream size of one side (next_seq − isn, detect-stream_size.c): sequence space
+   * the sender used, counting its SYN; 0 when that side has not started, -1 without a session.
+   */
+  streamSize(flow: Flow, client: boolean): number {
+    const s = flow.streamState as TcpSession | null;
+    if (s === null) return -1;
+    const d = client ? s.client : s.server;
+    return d.started ? d.seqNext + 1 : 0;
+  }
+
   /** Free a flow's reassembly memory: call when the flow leaves the table. */
   release(flow: Flow): void {
     const s = flow.streamState as TcpSession | null;
@@ -249,7 +274,7 @@ export class StreamTracker {
         flow.swapDirection();
         this.swapped = true;
       }
-      const s = new TcpSession(cfg.limits, this.memory);
+      const s = this.newSession();
       s.client.init(p.tcpSeq);
       s.client.windowScale = p.tcpWindowScale;
       s.client.window = p.tcpWindow;
@@ -259,7 +284,7 @@ export class StreamTracker {
       return s;
     }
     if (!cfg.midstream || (flags & RST) !== 0) return null;
-    const s = new TcpSession(cfg.limits, this.memory);
+    const s = this.newSession();
     s.midstream = true;
     if ((flags & (SYN | ACK)) === (SYN | ACK)) {
       // The SYN/ACK's sender is the server (Suricata swaps the flow the same way).
@@ -288,6 +313,12 @@ export class StreamTracker {
     flow.streamState = s;
     this.stats.sessions++;
     this.stats.midstreamSessions++;
+    return s;
+  }
+
+  private newSession(): TcpSession {
+    const s = new TcpSession(this.config.limits, this.memory);
+    if (this.config.holdUnacked) s.client.holdFrom = s.server.holdFrom = 0;
     return s;
   }
 

@@ -67,6 +67,24 @@ export class TcpReassembler {
   isn = -1;
   /** Absolute offset of the next expected byte. */
   nextAbs = 0;
+  /**
+   * Suricata's next_seq − isn − 1: how far the sender got in sequence space, counted past the
+   * inspection depth too (nextAbs stops there). stream_size reads it.
+   */
+  seqNext = 0;
+  /**
+   * IDS-mode timing (Suricata without stream.inline): the receiver acknowledged bytes
+   * [0, ackedAbs); the app layer has been given [0, appProgress) and the raw-stream detection
+   * [0, rawProgress). The bytes from the lower of the two are held in the buffer (holdFrom)
+   * until they are used. Inline mode leaves holdFrom at Infinity and ignores the rest.
+   */
+  ackedAbs = 0;
+  appProgress = 0;
+  rawProgress = 0;
+  /** The app layer finished a unit (transaction, message): inspect the raw stream now
+   *  (Suricata STREAMTCP_STREAM_FLAG_TRIGGER_RAW). */
+  triggerRaw = false;
+  holdFrom = Infinity;
   /** Window of reassembled bytes: buf[0, bufLen) holds stream offsets [bufStart, bufStart + bufLen). */
   private buf: Uint8Array = EMPTY;
   private bufStart = 0;
@@ -99,6 +117,9 @@ export class TcpReassembler {
   init(isn: number): void {
     this.isn = isn >>> 0;
     this.nextAbs = 0;
+    this.seqNext = 0;
+    this.ackedAbs = this.appProgress = this.rawProgress = 0;
+    this.triggerRaw = false;
     this.bufStart = 0;
     this.bufLen = 0;
   }
@@ -139,6 +160,11 @@ export class TcpReassembler {
     return this.buf;
   }
 
+  /** Stream offset of rawBuffer[0]: the absolute offset a is rawBuffer[a - bufferStart]. */
+  get bufferStart(): number {
+    return this.bufStart;
+  }
+
   get windowIndex(): number {
     return this.windowStart - this.bufStart;
   }
@@ -154,6 +180,7 @@ export class TcpReassembler {
     let end = start + len;
     let flags = 0;
     if (start - this.nextAbs > MAX_AHEAD) return SegmentResult.OUT_OF_WINDOW;
+    if (start <= this.seqNext && end > this.seqNext) this.seqNext = end;
     const depth = this.limits.depth;
     if (depth > 0 && end > depth) {
       if (start >= depth) return SegmentResult.PAST_DEPTH;
@@ -198,6 +225,7 @@ export class TcpReassembler {
     this.bufStart = to;
     this.bufLen = 0;
     this.packetStart = to;
+    if (to > this.seqNext) this.seqNext = to;
     if (this.limits.depth > 0 && to >= this.limits.depth) this.pastDepth = true;
     this.drain();
   }
@@ -224,7 +252,7 @@ export class TcpReassembler {
   private append(data: Uint8Array, off: number, len: number): boolean {
     let need = this.bufLen + len;
     if (need > this.buf.length) {
-      const keepFrom = Math.min(this.packetStart, this.nextAbs) - this.limits.lookbehind;
+      const keepFrom = Math.min(this.packetStart, this.nextAbs, this.holdFrom) - this.limits.lookbehind;
       if (keepFrom > this.bufStart) {
         const drop = Math.min(keepFrom - this.bufStart, this.bufLen);
         this.buf.copyWithin(0, drop, this.bufLen);
@@ -312,6 +340,11 @@ export class TcpReassembler {
   /** Move queued segments that became contiguous into the window. */
   private drain(): void {
     const q = this.queue;
+    // next_seq moves over queued segments once the hole before them is filled.
+    for (let i = 0; i < q.length && q[i]!.start <= this.seqNext; i++) {
+      const e = q[i]!.start + q[i]!.data.length;
+      if (e > this.seqNext) this.seqNext = e;
+    }
     while (q.length > 0 && q[0]!.start <= this.nextAbs) {
       const seg = q.shift()!;
       const skip = this.nextAbs - seg.start;

@@ -5,12 +5,11 @@
 // The inspector is also the DetectContext the engine reads (src/detect/detectContext.ts): its
 // fields are refilled for every packet instead of building a context object per packet.
 
-import type { Packet } from '../decode/packet';
-import { IpProto } from '../decode/packet';
-import { Flow, FlowState } from '../flow/flow';
+import { IpProto, Packet, TcpFlag } from '../decode/packet';
+import { Flow, FlowState, TcpState } from '../flow/flow';
 import { FlowTable, type FlowEndReason } from '../flow/flowTable';
-import { StreamTracker, type StreamConfig } from '../stream/streamTracker';
-import { SegmentResult } from '../stream/tcpReassembler';
+import { StreamTracker, type StreamConfig, type StreamResult } from '../stream/streamTracker';
+import { SegmentResult, type TcpReassembler } from '../stream/tcpReassembler';
 import type { TcpSession } from '../stream/tcpSession';
 import { detectAppProtocol } from '../applayer/detectAppProtocol';
 import { AppLayerState } from '../applayer/appLayerState';
@@ -33,6 +32,13 @@ export interface PacketInspectorOptions {
   maxFlows: number;
   /** Extra StreamTracker settings (depth, memcap, ...). */
   stream?: Partial<StreamConfig>;
+  /**
+   * Suricata's IDS-mode timing (`suricata -r` without --simulate-ips or stream.inline): TCP
+   * data reaches the app layer when the receiver ACKs it, and the raw stream is inspected up
+   * to the acknowledged bytes. Default false: inline, the data is judged on the packet that
+   * brings it (what an IPS needs).
+   */
+  idsMode?: boolean;
 }
 
 export const DEFAULT_INSPECTOR_OPTIONS: PacketInspectorOptions = { midstream: false, maxFlows: 65536 };
@@ -50,6 +56,19 @@ class FlowInspection {
 /** Segment results meaning the payload is now part of the stream (in order or queued). */
 const STREAM_ADDED = SegmentResult.NEW_DATA | SegmentResult.OUT_OF_ORDER;
 
+/**
+ * IDS mode: acknowledged raw-stream bytes wait for this many before they are inspected, unless
+ * the app layer asks earlier (Suricata stream.reassembly.toserver/toclient-chunk-size, 2560).
+ */
+const RAW_CHUNK_SIZE = 2560;
+
+/**
+ * IDS mode: bytes of one direction held unacknowledged at most. Beyond it (the other side is
+ * not seen, e.g. a one-sided copy, or never ACKs) they are handed over as if acknowledged and
+ * counted (StreamStats.idsForcedProgress), so memory stays bounded.
+ */
+const MAX_UNACKED_HOLD = 256 * 1024;
+
 /** How many transactions one packet may complete at most (pipelining); more wait a packet. */
 const MAX_TX_PER_PACKET = 32;
 
@@ -63,6 +82,12 @@ export class PacketInspector implements DetectContext {
   flow: Flow | null = null;
   /** Packets that carried no IP (counted, accepted). */
   nonIpPackets = 0;
+  /**
+   * IDS mode: called after detection ran on a pseudo packet at a flow's end (Suricata's
+   * stream-end pseudo packets, which flush what was never acknowledged). `packet`, `flow`
+   * and `result` describe it during the call; the alerts count like any packet's.
+   */
+  onPseudoPacket: ((inspector: PacketInspector) => void) | null = null;
   /** Called for each finished flow (timeout, eviction, end of capture). */
   onFlowEnd: ((flow: Flow, reason: FlowEndReason) => void) | null = null;
 
@@ -85,13 +110,17 @@ export class PacketInspector implements DetectContext {
 
   private readonly txQueue = new Int32Array(MAX_TX_PER_PACKET);
   private lastExpireSec = 0;
+  /** Suricata IDS-mode timing (see PacketInspectorOptions.idsMode). */
+  readonly idsMode: boolean;
 
   constructor(engine: DetectEngine, options: PacketInspectorOptions = DEFAULT_INSPECTOR_OPTIONS) {
     this.engine = engine;
-    this.streams = new StreamTracker({ midstream: options.midstream, ...options.stream });
+    this.idsMode = options.idsMode === true;
+    this.streams = new StreamTracker({ midstream: options.midstream, ...options.stream, holdUnacked: this.idsMode });
     this.flows = new FlowTable({
       maxFlows: options.maxFlows,
       onFlowEnd: (flow, reason) => {
+        if (this.idsMode) this.streamEnd(flow);
         this.streams.release(flow);
         this.onFlowEnd?.(flow, reason);
       },
@@ -177,7 +206,10 @@ export class PacketInspector implements DetectContext {
       const sr = this.streams.handle(p, flow, toServer);
       toServer = sr.toServer;
       tracked = sr.session;
-      if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
+      if (sr.session && !sr.ignored && !fd.passed && !fd.dropped && this.idsMode) {
+        this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
+        toServer = this.idsStream(p, flow, fi, toServer, sr);
+      } else if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
         this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
           this.stream = sr.buffer.subarray(sr.start, sr.end);
@@ -201,6 +233,11 @@ export class PacketInspector implements DetectContext {
       fi.app.feed(toServer, p.data, p.payloadOffset, p.payloadOffset + p.payloadLength);
     }
 
+    return this.finish(p, flow, fi, toServer, tracked);
+  }
+
+  /** Flow state, app-layer context and detection for a packet whose stream stage is done. */
+  private finish(p: Packet, flow: Flow, fi: FlowInspection, toServer: boolean, tracked: boolean): number {
     this.toServer = toServer;
     this.flowState = !tracked
       ? DetectFlowState.NEW
@@ -230,6 +267,150 @@ export class PacketInspector implements DetectContext {
     }
     this.txId = 0;
     return this.detect();
+  }
+
+  /**
+   * IDS-mode timing of one TCP packet, after Suricata 7 StreamTcpReassembleHandleSegment (IDS
+   * branch) and StreamReassembleRaw:
+   * - app layer: the packet's ACK hands the *other* direction's newly acknowledged bytes to
+   *   the parser (UPDATE_DIR_OPPOSING); an accepted RST or a closing FIN also hands over the
+   *   packet's own direction (UPDATE_DIR_PACKET / BOTH), still only what was acknowledged;
+   * - raw stream: the packet's own direction is inspected up to the acknowledged bytes, once
+   *   a chunk (2560 bytes) is waiting or the app layer finished something in it
+   *   (STREAMTCP_STREAM_FLAG_TRIGGER_RAW), or the session is closing or past depth.
+   * The packet's payload itself is not in that stream window (it is not acknowledged yet),
+   * so payload rules see it as packet data only where Suricata does (streamAdded).
+   * Returns the packet's direction (a midstream reversal may turn it round).
+   */
+  private idsStream(p: Packet, flow: Flow, fi: FlowInspection, toServer: boolean, sr: StreamResult): boolean {
+    const s = flow.streamState as TcpSession;
+    const own = toServer ? s.client : s.server;
+    const other = toServer ? s.server : s.client;
+    const flags = p.tcpFlags;
+    const state = flow.tcpState;
+    const rst = (flags & TcpFlag.RST) !== 0 && sr.closed;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const closing = state > TcpState.TIME_WAIT;
+    // Suricata updates the app layer from the handshake's end on: a SYN/ACK acknowledging
+    // TCP Fast Open data does not hand it over; the next packet of the server does.
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    let feedOwn = !syn && (rst || (fin && closing) || state === TcpState.CLOSED);
+    const feedOther = !syn && !rst && !(fin && closing && (flags & TcpFlag.ACK) === 0);
+    if (own.nextAbs - own.ackedAbs > MAX_UNACKED_HOLD) {
+      own.ackedAbs = own.nextAbs - (MAX_UNACKED_HOLD >> 1);
+      this.streams.stats.idsForcedProgress++;
+      feedOwn = true;
+    }
+    if (feedOther && this.feedAcked(flow, fi, other, !toServer, false)) toServer = !toServer;
+    if (feedOwn && this.feedAcked(flow, fi, own, toServer, false)) toServer = !toServer;
+    this.rawAcked(own, closing || rst || own.pastDepth, false);
+    own.holdFrom = Math.min(own.appProgress, own.rawProgress);
+    other.holdFrom = Math.min(other.appProgress, other.rawProgress);
+    return toServer;
+  }
+
+  /**
+   * IDS mode, flow end (timeout, eviction, end of capture): as Suricata's
+   * FlowForceReassembly, one pseudo packet per direction that still holds bytes the app layer
+   * or the raw-stream inspection did not take — to server first — hands them all over
+   * (acknowledged or not) and runs detection; onPseudoPacket reports its alerts. Cold path.
+   */
+  private streamEnd(flow: Flow): void {
+    const s = flow.streamState as TcpSession | null;
+    const fi = flow.appState as FlowInspection | null;
+    const fd = flow.detectState as FlowDetectState | null;
+    if (s === null || fi === null || fd === null || fd.passed || fd.dropped || flow.passed || flow.bypassed) return;
+    const saved = this.packet;
+    for (let dir = 0; dir < 2; dir++) {
+      const toServer = dir === 0;
+      const r = toServer ? s.client : s.server;
+      if (!r.started || (r.appProgress >= r.nextAbs && r.rawProgress >= r.nextAbs)) continue;
+      const p = this.pseudoPacket(flow, toServer);
+      this.packet = p;
+      this.result = null;
+      this.flow = flow;
+      this.flowDetect = fd;
+      this.flowId = flow.id;
+      this.stream = null;
+      this.streamInspected = 0;
+      this.streamAdded = false;
+      this.payloadInStream = false;
+      this.appProto = '';
+      this.txId = -1;
+      this.app = null;
+      this.tx = null;
+      let dirToServer = toServer;
+      if (this.feedAcked(flow, fi, r, toServer, true)) dirToServer = !dirToServer;
+      this.rawAcked(r, true, true);
+      this.finish(p, flow, fi, dirToServer, true);
+      this.onPseudoPacket?.(this);
+    }
+    this.packet = saved;
+    this.result = null;
+    this.flow = null;
+  }
+
+  private readonly pseudo = new Packet();
+
+  /** A payload-less TCP packet of `flow` in one direction, stamped with the flow's last time. */
+  private pseudoPacket(flow: Flow, toServer: boolean): Packet {
+    const p = this.pseudo;
+    p.reset();
+    p.tsSec = flow.lastSec;
+    p.tsUsec = flow.lastUsec;
+    p.ipVersion = flow.ipVersion;
+    p.ipProto = IpProto.TCP;
+    p.src.set(toServer ? flow.clientAddr : flow.serverAddr);
+    p.dst.set(toServer ? flow.serverAddr : flow.clientAddr);
+    p.srcPort = toServer ? flow.clientPort : flow.serverPort;
+    p.dstPort = toServer ? flow.serverPort : flow.clientPort;
+    p.vlanId0 = flow.vlanId0;
+    p.vlanId1 = flow.vlanId1;
+    p.l3Offset = 0;
+    p.l4Offset = 0;
+    p.tcpFlags = TcpFlag.ACK;
+    return p;
+  }
+
+  /**
+   * Give the app layer the bytes of `r` (direction dirToServer) acknowledged so far, or all
+   * of them at the end of the flow. Returns true when the flow was turned round (midstream).
+   */
+  private feedAcked(flow: Flow, fi: FlowInspection, r: TcpReassembler, dirToServer: boolean, all: boolean): boolean {
+    const limit = all ? r.nextAbs : Math.min(r.nextAbs, r.ackedAbs);
+    if (limit <= r.appProgress) return false;
+    const base = r.bufferStart;
+    let from = r.appProgress;
+    let swapped = false;
+    if (fi.app === null) {
+      if (dirToServer && this.reverseMidstream(flow, r.rawBuffer, Math.max(from, base) - base, limit - base)) {
+        swapped = true;
+        dirToServer = false;
+      }
+      fi.app = new AppLayerState(true, this.appCounters);
+    }
+    if (from < base) {
+      // Bytes lost before the parser saw them (gap, memcap): it must resynchronise.
+      fi.app.gap(dirToServer);
+      from = base;
+    }
+    fi.app.feed(dirToServer, r.rawBuffer, from - base, limit - base);
+    r.appProgress = limit;
+    if (fi.app.proto > 0) r.triggerRaw = true;
+    return swapped;
+  }
+
+  /** Hand the acknowledged, not yet inspected raw stream of `r` to detection when due. */
+  private rawAcked(r: TcpReassembler, force: boolean, all: boolean): void {
+    const limit = all ? r.nextAbs : Math.min(r.nextAbs, r.ackedAbs);
+    if (limit <= r.rawProgress) return;
+    if (!all && !force && !r.triggerRaw && limit - r.rawProgress < RAW_CHUNK_SIZE) return;
+    const base = r.bufferStart;
+    const from = Math.max(base, r.rawProgress - this.streams.config.limits.lookbehind);
+    this.stream = r.rawBuffer.subarray(from - base, limit - base);
+    this.streamInspected = Math.max(0, r.rawProgress - from);
+    r.rawProgress = limit;
+    r.triggerRaw = false;
   }
 
   /**
@@ -331,6 +512,11 @@ export class PacketInspector implements DetectContext {
   getValue(kind: number, index: number): number {
     const tx = this.http2Transaction;
     return tx === null ? -1 : tx.valueAt(kind, index, this.toServer);
+  }
+
+  tcpStreamSize(client: boolean): number {
+    const flow = this.flow;
+    return flow === null || !this.packet.isTcp ? -1 : this.streams.streamSize(flow, client);
   }
 
   /** End of input (end of pcap, shutdown): finish every flow. */

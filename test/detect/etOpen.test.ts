@@ -47,12 +47,12 @@ test('ET Open: counts are consistent, >= 95% loaded, no syntax errors', async ()
 
 test('rules check text output and exit codes', async () => {
   const dir = fs.mkdtempSync('/tmp/lateral-rc-');
-  fs.writeFileSync(`${dir}/ok.rules`, '# c\n#alert tcp any any -> any any (sid:9;)\nalert tcp any any -> any any (sid:1;)\nalert tcp any any -> any any (xbits:set,a,track ip_src; sid:2;)\n');
+  fs.writeFileSync(`${dir}/ok.rules`, '# c\n#alert tcp any any -> any any (sid:9;)\nalert tcp any any -> any any (sid:1;)\nalert tcp any any -> any any (flowint:a,=,1; sid:2;)\n');
   fs.writeFileSync(`${dir}/bad.rules`, 'alert tcp any any -> any any (content:"x"; depth:0; sid:1;)\n');
   let c = capture();
   assert.is(await runRulesCheck([`${dir}/ok.rules`], c.out), 0);
   assert.match(c.text(), /^1 loaded, 1 skipped, 0 errors \(of 2 rules/);
-  assert.match(c.text(), new RegExp(`skipped: ${dir}/ok.rules:4: sid 2: unsupported keyword: xbits`));
+  assert.match(c.text(), new RegExp(`skipped: ${dir}/ok.rules:4: sid 2: unsupported keyword: flowint`));
   c = capture();
   assert.is(await runRulesCheck([`${dir}/bad.rules`, '--json'], c.out), 1);
   const r = JSON.parse(c.text()) as Report;

@@ -160,10 +160,10 @@ test('syntax errors name file:line and cause; the rest of the file loads', () =>
 });
 
 test('unsupported keywords skip the whole rule with the reason', () => {
-  const set = load('alert tcp any any -> any any (content:"a"; stream_size:server,>,5; sid:1;)\nalert tcp any any -> any any (pcre:"/a++/"; sid:2;)');
+  const set = load('alert tcp any any -> any any (content:"a"; flowint:n,>,5; sid:1;)\nalert tcp any any -> any any (pcre:"/a++/"; sid:2;)');
   assert.is(set.signatures.length, 0);
   assert.equal(set.skipped.map((s) => [s.sid, s.reason]), [
-    [1, 'unsupported keyword: stream_size'],
+    [1, 'unsupported keyword: flowint'],
     [2, 'pcre: possessive quantifier not expressible in JS'],
   ]);
 });

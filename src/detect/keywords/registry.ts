@@ -28,6 +28,8 @@ import { transformKeywords } from './transforms';
 import { tlsVersionKeyword } from './tlsVersion';
 import { urilenKeyword } from './urilen';
 import { http2Keywords } from './http2Keywords';
+import { streamSizeKeyword } from './streamSize';
+import { xbitsKeyword } from './xbits';
 
 export interface KeywordDef {
   name: string;
@@ -63,6 +65,8 @@ const ALL: KeywordDef[] = [
   tlsVersionKeyword,
   urilenKeyword,
   ...http2Keywords,
+  streamSizeKeyword,
+  xbitsKeyword,
 ];
 
 export const KEYWORDS: ReadonlyMap<string, KeywordDef> = new Map(ALL.map((k) => [k.name, k]));
