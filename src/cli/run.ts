@@ -162,6 +162,8 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     f('accepted', WorkerStat.ACCEPTED),
     f('dropped', WorkerStat.DROPPED),
     f('bypassed', WorkerStat.BYPASSED),
+    `bypassed_flows=${sum(workers, WorkerStat.BYPASSED_FLOWS)}(pass=${sum(workers, WorkerStat.BYPASS_PASS)},depth=${sum(workers, WorkerStat.BYPASS_DEPTH)},encrypted=${sum(workers, WorkerStat.BYPASS_ENCRYPTED)})`,
+    f('drops_waived', WorkerStat.DROPS_WAIVED),
     f('batches', WorkerStat.BATCHES),
     f('gso', WorkerStat.GSO),
     f('enobufs', WorkerStat.ENOBUFS),

@@ -196,6 +196,14 @@ function copyNativeStats(): void {
   stats[WorkerStat.MAX_BATCH] = s.maxBatch;
   stats[WorkerStat.HANDLER_ERRORS] = s.handlerErrors;
   stats[WorkerStat.UNVERDICTED] = s.skipped + s.truncated;
+  if (engine !== null) {
+    const c = engine.counters;
+    stats[WorkerStat.BYPASSED_FLOWS] = c.bypassedFlows;
+    stats[WorkerStat.BYPASS_PASS] = c.bypassPass;
+    stats[WorkerStat.BYPASS_DEPTH] = c.bypassDepth;
+    stats[WorkerStat.BYPASS_ENCRYPTED] = c.bypassEncrypted;
+    stats[WorkerStat.DROPS_WAIVED] = c.dropsWaived;
+  }
 }
 
 function postMetrics(): void {

@@ -27,5 +27,12 @@ export const WorkerStat = {
   ALERTS: 21,
   /** Alerts not handed to the main thread because its backlog was full (counted, dropped). */
   ALERTS_LOST: 22,
+  /** Flows given the bypass mark, in total and by reason (src/verdict/bypassPolicy.ts). */
+  BYPASSED_FLOWS: 23,
+  BYPASS_PASS: 24,
+  BYPASS_DEPTH: 25,
+  BYPASS_ENCRYPTED: 26,
+  /** Drops turned into accepts because both containers are in monitor mode (lateral.mode). */
+  DROPS_WAIVED: 27,
 } as const;
-export const WORKER_STAT_COUNT = 23;
+export const WORKER_STAT_COUNT = 28;
