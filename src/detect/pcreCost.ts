@@ -43,7 +43,7 @@ export interface PcreCost {
  * rarely multiply), so real execs at the window stay far below it: the measured worst case
  * is in docs/hardening.md (test/hardening/pcreCost.test.ts).
  */
-export const PCRE_STEP_BUDGET = 30_000_000;
+export const PCRE_STEP_BUDGET = 15_000_000;
 /** Largest buffer (bytes) inspected; at or above it, no window applies. */
 export const PCRE_MAX_WINDOW = 65536;
 /**
