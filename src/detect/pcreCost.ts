@@ -9,14 +9,14 @@
 //   steps(n) = (anchored ? 1 : n) * n^(unbounded quantifiers + backreferences + [det > 0]) * factor
 // (factor: the product of the bounded quantifiers' choices, e.g. {1,5} → 5, ? → 2; a
 // quantifier over one character followed by a character outside its set only walks: `det`),
-// and the
-// largest n with steps(n) <= PCRE_STEP_BUDGET is the pcre's window. On a longer buffer the
-// pcre inspects only the first `window` bytes (a match there is a match in the whole buffer),
-// or counts as no match when its outcome can depend on later bytes ($, \b, lookahead) or it
-// is negated. Either way `pcreBudget.exceeded` goes up and the pcre is reported once on the
-// `lateral:pcre-budget` diagnostics channel. Patterns whose window would be under
-// PCRE_MIN_WINDOW, and nested unbounded repetition outside V8's linear engine (exponential),
-// are skipped at load with the reason (pcre.ts).
+// and the largest n with steps(n) <= PCRE_STEP_BUDGET is the pcre's window. Where that window
+// is under PCRE_LINEAR_WINDOW, or the pattern nests unbounded repetition (exponential), the
+// pcre runs on V8's linear engine with PCRE_LINEAR_WINDOW instead, when that engine can run
+// it. On a longer buffer the pcre inspects only the first `window` bytes (a match there is a
+// match in the whole buffer), or counts as no match when its outcome can depend on later
+// bytes ($, \b, lookahead) or it is negated. Either way `pcreBudget.exceeded` goes up and the
+// pcre is reported once on the `lateral:pcre-budget` diagnostics channel. What gets no window
+// of PCRE_MIN_WINDOW on either engine is skipped at load with the reason (pcre.ts).
 
 import { channel } from 'node:diagnostics_channel';
 

@@ -15,7 +15,7 @@
 
 import { BufferMatch, type InspectState, type Signature } from '../signature';
 import * as v8 from 'node:v8';
-import { PCRE_LINEAR_WINDOW, PCRE_MAX_WINDOW, PCRE_MIN_WINDOW, pcreBudget, pcreBudgetChannel, pcreDegree, pcreWindow, type PcreBudgetEvent } from '../pcreCost';
+import { PCRE_LINEAR_WINDOW, PCRE_MAX_WINDOW, PCRE_MIN_WINDOW, pcreBudget, pcreBudgetChannel, pcreWindow, type PcreBudgetEvent } from '../pcreCost';
 import { pcreBufferFlag } from '../buffers';
 import { SkipRule, type RuleBuilder } from '../ruleBuilder';
 import { requireAlproto } from './stickyBuffers';
@@ -561,7 +561,7 @@ export const pcreKeyword: KeywordDef = {
       // Nested unbounded repetition backtracks exponentially: no input window bounds it.
       else if (t.risky) throw new SkipRule('pcre: nested unbounded repetition (exponential backtracking) outside V8\'s linear engine');
       else if (window < PCRE_MIN_WINDOW) {
-        throw new SkipRule(`pcre: backtracking cost grows as n^${pcreDegree(t.cost)} (window ${window} < ${PCRE_MIN_WINDOW} bytes) outside V8's linear engine`);
+        throw new SkipRule(`pcre: backtracking cost over budget below a ${PCRE_MIN_WINDOW}-byte window, outside V8's linear engine`);
       }
     }
     const m = new PcreMatch(re, pattern);
