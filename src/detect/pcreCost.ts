@@ -39,9 +39,9 @@ export interface PcreCost {
 }
 
 /**
- * Model steps allowed per exec (~1–3 ns each measured here). The model is an upper bound (quantifiers over disjoint classes
- * rarely multiply), so real execs at the window stay far below it: the measured worst case
- * is in docs/hardening.md (test/hardening/pcreCost.test.ts).
+ * Model steps allowed per exec. A step costs ~1–3 ns of CPU here; the model is tight for one
+ * greedy loop over an overlapping class (sid 2008099) and pessimistic when quantified classes
+ * are disjoint. Measured worst case: docs/hardening.md (test/hardening/pcreCost.test.ts).
  */
 export const PCRE_STEP_BUDGET = 7_500_000;
 /** Largest buffer (bytes) inspected; at or above it, no window applies. */
