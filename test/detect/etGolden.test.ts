@@ -13,6 +13,8 @@ import { FlowState } from '../../src/detect/detectContext';
 import { flowPackets, type EtGolden } from './golden/makeEtGolden';
 import { packet, TestContext } from './detectFixture';
 
+/** Golden rules skipped for pcre cost (measured when the cost bound came in, issue #7). */
+const COST_SKIPPED = 163;
 const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/detect/golden/et.golden.json'), 'utf8')) as EtGolden;
 
 test('ET Open non-app-layer rules: per-flow alerts agree with Suricata', () => {
@@ -20,7 +22,12 @@ test('ET Open non-app-layer rules: per-flow alerts agree with Suricata', () => {
   const set = loadRuleFiles([corpusPath('et-open', 'et-open.rules')], cfg);
   const want = new Set(golden.lines);
   set.signatures = set.signatures.filter((s) => want.has(s.location.line));
-  assert.is(set.signatures.length, golden.lines.length);
+  // Rules whose pcre has no bounded cost are skipped at load (pcre.ts, pcreCost.ts; Suricata
+  // runs them under PCRE's match-limit instead): their Suricata alerts are not expected.
+  const costSkipped = set.skipped.filter((s) => want.has(s.line) && /^pcre: (backtracking cost|nested unbounded)/.test(s.reason));
+  const costSkippedSids = new Set(costSkipped.map((s) => s.sid));
+  assert.is(set.signatures.length + costSkipped.length, golden.lines.length);
+  assert.is(costSkipped.length, COST_SKIPPED);
   const engine = DetectEngine.compile(set, cfg);
   const ours = new Set<string>();
   golden.flows.forEach((f, i) => {
@@ -39,14 +46,14 @@ test('ET Open non-app-layer rules: per-flow alerts agree with Suricata', () => {
       for (let a = 0; a < r.alertCount; a++) ours.add(`${i}:${r.alerts[a]!.sid}`);
     });
   });
-  const theirs = new Set(golden.alerts);
+  const theirs = new Set(golden.alerts.filter((k) => !costSkippedSids.has(Number(k.split(':')[1]))));
   const missing = [...theirs].filter((k) => !ours.has(k));
   const extra = [...ours].filter((k) => !theirs.has(k));
   const show = (ks: string[]): string[] => ks.slice(0, 15).map((k) => {
     const [fi, sid] = k.split(':').map(Number);
     return `flow ${fi} sid ${sid} payload ${golden.flows[fi!]!.payload.slice(0, 60)}`;
   });
-  process.stdout.write(`\n  ET differential: ${golden.flows.length} flows, Suricata ${theirs.size} alerts, ours ${ours.size}, missing ${missing.length}, extra ${extra.length}\n`);
+  process.stdout.write(`\n  ET differential: ${golden.flows.length} flows, Suricata ${theirs.size} alerts (rules skipped for pcre cost: ${costSkipped.length}), ours ${ours.size}, missing ${missing.length}, extra ${extra.length}\n`);
   assert.equal({ missing: show(missing), extra: show(extra) }, { missing: [], extra: [] });
 });
 

@@ -15,18 +15,29 @@ import { craftHttp } from './golden/httpCraft';
 import { httpFlow, type HttpGolden } from './golden/makeHttpGolden';
 import { packet, TestContext } from './detectFixture';
 
+/** Golden rules skipped for pcre cost (measured when the cost bound came in, issue #7). */
+const COST_SKIPPED = 1;
 const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/detect/golden/http.golden.json'), 'utf8')) as HttpGolden;
 
 test('ET Open HTTP request rules: per-flow alerts agree with Suricata', () => {
   const cfg = defaultDetectConfig();
   const set = loadRuleFiles([corpusPath('et-open', 'et-open.rules')], cfg);
   const byLine = new Map(set.signatures.map((s) => [s.location.line, s]));
-  const sigs = golden.lines.map((l) => byLine.get(l)!);
-  assert.ok(sigs.every((s) => s !== undefined));
+  // Rules skipped for pcre cost (pcreCost.ts; Suricata runs them under PCRE's match-limit):
+  // their flows are not replayed and their alerts not expected.
+  const costSkipped = set.skipped.filter((s) => /^pcre: (backtracking cost|nested unbounded)/.test(s.reason));
+  const skippedLines = new Set(costSkipped.map((s) => s.line));
+  const skippedSids = new Set(costSkipped.map((s) => s.sid));
+  const all = golden.lines.map((l) => byLine.get(l));
+  assert.ok(all.every((s, i) => s !== undefined || skippedLines.has(golden.lines[i]!)));
+  assert.is(all.filter((s) => s === undefined).length, COST_SKIPPED);
+  const sigs = all.filter((s): s is NonNullable<typeof s> => s !== undefined);
+  const flowOf = all.map((s, i) => (s === undefined ? -1 : i)).filter((i) => i >= 0);
   set.signatures = sigs;
   const engine = DetectEngine.compile(set, cfg);
   const ours = new Set<string>();
-  sigs.forEach((s, i) => {
+  sigs.forEach((s, k) => {
+    const i = flowOf[k]!;
     const c = craftHttp(s)!;
     const f = httpFlow(i, c.request);
     const fd = engine.newFlowState();
@@ -42,13 +53,16 @@ test('ET Open HTTP request rules: per-flow alerts agree with Suricata', () => {
     const r = engine.inspect(ctx);
     for (let a = 0; a < r.alertCount; a++) ours.add(`${i}:${r.alerts[a]!.sid}`);
   });
-  const theirs = new Set(golden.alerts);
+  const theirs = new Set(golden.alerts.filter((k) => {
+    const [fi, sid] = k.split(':').map(Number);
+    return all[fi!] !== undefined && !skippedSids.has(sid!);
+  }));
   const missing = [...theirs].filter((k) => !ours.has(k));
   const extra = [...ours].filter((k) => !theirs.has(k));
-  process.stdout.write(`\n  HTTP differential: ${sigs.length} flows, Suricata ${theirs.size} alerts, ours ${ours.size}, missing ${missing.length}, extra ${extra.length}\n`);
+  process.stdout.write(`\n  HTTP differential: ${sigs.length} flows (${COST_SKIPPED} rules skipped for pcre cost), Suricata ${theirs.size} alerts, ours ${ours.size}, missing ${missing.length}, extra ${extra.length}\n`);
   const show = (ks: string[]): string[] => ks.slice(0, 10).map((k) => {
     const [fi, sid] = k.split(':').map(Number);
-    return `flow ${fi} sid ${sid}: ${craftHttp(sigs[fi!]!)!.request.split('\r\n')[0]}`;
+    return `flow ${fi} sid ${sid}: ${craftHttp(all[fi!]!)!.request.split('\r\n')[0]}`;
   });
   assert.equal({ missing: show(missing), extra: show(extra) }, { missing: [], extra: [] });
 });
