@@ -60,8 +60,14 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  // Output to a pipe is written asynchronously: exit only once stdout has taken everything,
+  // or `lateral rules check --json | jq` reads a document cut at 64 KiB.
+  const exitAfterOutput = (code: number): void => {
+    if (process.stdout.writableLength === 0) process.exit(code);
+    else process.stdout.write('', () => process.exit(code));
+  };
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    exitAfterOutput,
     (e: unknown) => {
       process.stderr.write(`lateral: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(1);

@@ -56,6 +56,16 @@ test('rules check: a syntax error names file:line and cause, exit 1', () => {
   assert.not.match(r.stdout + r.stderr, /^\s+at /m);
 });
 
+test('rules check --json into a pipe: the whole document arrives (more than a pipe buffer)', () => {
+  const many = f('many.rules', Array.from({ length: 3000 }, (_, i) => `alert tcp any any -> any any (msg:"skipped ${i}"; flowint:x,notset; sid:${9000000 + i};)\n`).join(''));
+  // The reader starts late, so the pipe fills and lateral must wait for it before exiting.
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${MAIN}" rules check "${many}" --json | (sleep 1; cat)`], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  assert.ok(r.stdout.length > 65536, `only ${r.stdout.length} bytes`);
+  const doc = JSON.parse(r.stdout) as { loaded: number; skipped: number };
+  assert.is(doc.skipped, 3000);
+  assert.is(doc.loaded, 0);
+});
+
 test('rules check: missing file, bad YAML (with its line), bad flags', () => {
   oneErrorLine(lateral('rules', 'check', 'missing.rules'), 1, /missing\.rules: cannot read rule file: ENOENT.*\[LATERAL_ERR_IO\]$/);
   oneErrorLine(lateral('rules', 'check', OK_RULES, '--config', BAD_YAML), 1, /bad\.yaml:\d+: cannot read YAML: .*\[LATERAL_ERR_CONFIG\]$/);
