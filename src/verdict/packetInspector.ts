@@ -208,7 +208,9 @@ export class PacketInspector implements DetectContext {
       tracked = sr.session;
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped && this.idsMode) {
         this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
+        const protoBefore = fi.app === null ? AppProto.UNKNOWN : fi.app.proto;
         toServer = this.idsStream(p, flow, fi, toServer, sr);
+        if (protoBefore === AppProto.HTTP && fi.app !== null && fi.app.proto === AppProto.HTTP2) this.protocolChangeFlush(flow, fi, toServer);
       } else if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
         this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
@@ -348,6 +350,52 @@ export class PacketInspector implements DetectContext {
     this.packet = saved;
     this.result = null;
     this.flow = null;
+  }
+
+  /**
+   * IDS mode, HTTP/1 upgraded to HTTP/2 (h2c) by this packet: Suricata flushes detection of the
+   * old protocol first (flow-worker.c StreamTcpDetectLogFlush on FlowChangeProto: one pseudo
+   * packet per direction), so HTTP/1 transactions parsed on an ACK but not yet inspected in
+   * their own direction still meet the http1 rules. The packet's own context is kept aside and
+   * restored; onPseudoPacket reports the alerts. Cold path (once per upgrade).
+   */
+  private protocolChangeFlush(flow: Flow, fi: FlowInspection, packetToServer: boolean): void {
+    const app = fi.app;
+    const fd = flow.detectState as FlowDetectState | null;
+    if (app === null || app.http === null || fd === null || fd.passed || fd.dropped) return;
+    const saved = {
+      packet: this.packet, stream: this.stream, streamInspected: this.streamInspected, streamAdded: this.streamAdded,
+      payloadInStream: this.payloadInStream, flowState: this.flowState,
+    };
+    for (let dir = 0; dir < 2; dir++) {
+      const toServer = dir === 0;
+      this.packet = this.pseudoPacket(flow, toServer);
+      this.result = null;
+      this.stream = null;
+      this.streamInspected = 0;
+      this.streamAdded = false;
+      this.payloadInStream = false;
+      this.toServer = toServer;
+      this.flowState = DetectFlowState.ESTABLISHED;
+      this.app = app;
+      this.appProto = appProtoName(AppProto.HTTP);
+      this.txId = -1;
+      this.tx = null;
+      this.detectHttp(fi, app.http.transactions, toServer, false);
+      this.onPseudoPacket?.(this);
+    }
+    this.packet = saved.packet;
+    this.stream = saved.stream;
+    this.streamInspected = saved.streamInspected;
+    this.streamAdded = saved.streamAdded;
+    this.payloadInStream = saved.payloadInStream;
+    this.flowState = saved.flowState;
+    this.toServer = packetToServer;
+    this.result = null;
+    this.app = null;
+    this.appProto = '';
+    this.txId = -1;
+    this.tx = null;
   }
 
   private readonly pseudo = new Packet();
