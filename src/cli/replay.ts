@@ -3,6 +3,7 @@
 // Flags follow Suricata's (`-k`, `--simulate-ips`, `--set`) so a suricata-verify case or a
 // tuning session moves between the two engines unchanged.
 
+import { pcreBudget, pcreBudgetChannel, type PcreBudgetEvent } from '../detect/pcreCost';
 import * as fs from 'node:fs';
 import { Packet } from '../decode/packet';
 import { decodePacket } from '../decode/decodePacket';
@@ -253,8 +254,17 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
   if (prepared.rules.errors.length > 5) stderr.write(`lateral replay: ... ${prepared.rules.errors.length - 5} more rule errors\n`);
   for (const w of prepared.addressGroupWarnings) stderr.write(`lateral replay: warning: ${w}\n`);
   const eve = new EveWriter(args.strings.get('eve') ?? '-');
+  const budgetBefore = pcreBudget.exceeded;
+  const onBudget = (message: unknown): void => {
+    const ev = message as PcreBudgetEvent;
+    stderr.write(`lateral replay: pcre of sid ${ev.sid} saw only ${ev.window} of ${ev.length} bytes (cost bound, docs/hardening.md)\n`);
+  };
+  pcreBudgetChannel.subscribe(onBudget);
   const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)));
   await eve.close();
+  pcreBudgetChannel.unsubscribe(onBudget);
+  const budgetExceeded = pcreBudget.exceeded - budgetBefore;
+  if (budgetExceeded > 0) stderr.write(`lateral replay: ${budgetExceeded} pcre executions were cut to their cost window\n`);
   const s = result.stats;
   for (const skipped of result.rules.skipped.slice(0, 5)) {
     stderr.write(`lateral replay: skipped rule ${skipped.file}:${skipped.line} (sid ${skipped.sid}): ${skipped.reason}\n`);

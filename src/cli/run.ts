@@ -96,6 +96,8 @@ function startWorker(opts: RunOptions, maxFlows: number, queue: number, containe
       }
     } else if (m.type === 'metrics') {
       sinks.metrics.applyDelta(queue, m.delta);
+    } else if (m.type === 'log') {
+      log(m.line);
     }
   });
   return new Promise((resolve, reject) => {
@@ -164,6 +166,7 @@ function summaryLine(label: string, workers: readonly QueueWorker[], k: KernelCo
     f('bypassed', WorkerStat.BYPASSED),
     `bypassed_flows=${sum(workers, WorkerStat.BYPASSED_FLOWS)}(pass=${sum(workers, WorkerStat.BYPASS_PASS)},depth=${sum(workers, WorkerStat.BYPASS_DEPTH)},encrypted=${sum(workers, WorkerStat.BYPASS_ENCRYPTED)})`,
     f('drops_waived', WorkerStat.DROPS_WAIVED),
+    f('pcre_budget_exceeded', WorkerStat.PCRE_BUDGET_EXCEEDED),
     f('batches', WorkerStat.BATCHES),
     f('gso', WorkerStat.GSO),
     f('enobufs', WorkerStat.ENOBUFS),

@@ -34,6 +34,7 @@ import { WorkerStat } from './workerStats';
 import { addressGroupRefs, applyAddressGroupUpdate, type AddressGroupRef, type AddressGroupUpdate } from '../docker/containerAddressGroups';
 import { ContainerModeTable, type ContainerModeSnapshot } from '../docker/containerModeTable';
 import { ContainerMode } from '../docker/containerDirectory';
+import { pcreBudget, pcreBudgetChannel, type PcreBudgetEvent } from '../detect/pcreCost';
 import { compileRuleReloadInSlices, swapEngine, type RuleReloadRequest } from './ruleReload';
 
 export interface RunWorkerData {
@@ -72,6 +73,8 @@ export type WorkerMessage =
   | { type: 'stopped'; queue: number }
   | { type: 'alerts'; queue: number; records: AlertRecordInput[] }
   | { type: 'metrics'; queue: number; delta: MetricsDelta }
+  /** A line for the main thread's log (rare events: once per pcre over its budget). */
+  | { type: 'log'; queue: number; line: string }
   | {
       type: 'reloaded';
       queue: number;
@@ -103,6 +106,14 @@ const data = workerData as RunWorkerData;
 const stats = new Float64Array(data.stats);
 const handoff = new AlertHandoff(data.alertsInFlight, data.maxAlertsInFlight);
 const port = parentPort!;
+// Once per pcre, the first time a buffer is longer than its cost window: say which rule.
+pcreBudgetChannel.subscribe((message) => {
+  const ev = message as PcreBudgetEvent;
+  port.postMessage({
+    type: 'log', queue: data.queue,
+    line: `queue ${data.queue}: pcre of sid ${ev.sid} saw only ${ev.window} of ${ev.length} bytes (cost bound; counted in pcre_budget_exceeded, docs/hardening.md)`,
+  } satisfies WorkerMessage);
+});
 
 let handler: PacketVerdictHandler;
 let engine: EngineVerdictHandler | null = null;
@@ -204,6 +215,7 @@ function copyNativeStats(): void {
     stats[WorkerStat.BYPASS_ENCRYPTED] = c.bypassEncrypted;
     stats[WorkerStat.DROPS_WAIVED] = c.dropsWaived;
   }
+  stats[WorkerStat.PCRE_BUDGET_EXCEEDED] = pcreBudget.exceeded;
 }
 
 function postMetrics(): void {

@@ -34,5 +34,7 @@ export const WorkerStat = {
   BYPASS_ENCRYPTED: 26,
   /** Drops turned into accepts because both containers are in monitor mode (lateral.mode). */
   DROPS_WAIVED: 27,
+  /** pcre execs cut to their cost window (src/detect/pcreCost.ts). */
+  PCRE_BUDGET_EXCEEDED: 28,
 } as const;
-export const WORKER_STAT_COUNT = 28;
+export const WORKER_STAT_COUNT = 29;

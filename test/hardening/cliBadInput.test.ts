@@ -66,6 +66,15 @@ test('rules check --json into a pipe: the whole document arrives (more than a pi
   assert.is(doc.loaded, 0);
 });
 
+test('replay: a pcre cut to its cost window is named once and counted', () => {
+  const costly = f('costly.rules', 'alert tcp any any -> any any (msg:"costly"; pcre:"/a.*b.*c.*d.*e.*f.*g/s"; sid:7;)\n');
+  const r = lateral('replay', '--rules', costly, '--eve', '/dev/null', corpusPath('pcaps', 'heartbleed-success.pcap'));
+  assert.is(r.status, 0, r.stderr);
+  const named = r.stderr.split('\n').filter((l) => /pcre of sid 7 saw only \d+ of \d+ bytes/.test(l));
+  assert.is(named.length, 1, r.stderr);
+  assert.match(r.stderr, /lateral replay: [1-9]\d* pcre executions were cut to their cost window/);
+});
+
 test('rules check: missing file, bad YAML (with its line), bad flags', () => {
   oneErrorLine(lateral('rules', 'check', 'missing.rules'), 1, /missing\.rules: cannot read rule file: ENOENT.*\[LATERAL_ERR_IO\]$/);
   oneErrorLine(lateral('rules', 'check', OK_RULES, '--config', BAD_YAML), 1, /bad\.yaml:\d+: cannot read YAML: .*\[LATERAL_ERR_CONFIG\]$/);
