@@ -1,17 +1,30 @@
 // Byte-level Aho-Corasick automaton for the prefilter (Suricata util-mpm-ac.c's role):
 // one pass over a buffer reports every pattern id occurring in it. Patterns are matched
-// case-insensitively (lowercased at build, input lowered through a table while scanning);
-// the full signature evaluation re-checks case, so this is a superset filter.
+// case-insensitively; the full signature evaluation re-checks case, so this is a superset
+// filter.
 //
 // Layout: states are numbered in BFS order. The first DENSE_STATES states (the shallow ones,
-// where a scan spends nearly all its time) get full 256-entry DFA rows with failure
-// transitions folded in; deeper states keep a sparse edge list plus a failure link, which
-// bounds memory (ET Open: ~21k patterns, ~300k states). Outputs are merged along failure
-// links at build time, so a scan is allocation-free.
+// where a scan spends nearly all its time) get full 256-entry DFA rows indexed by the RAW
+// input byte: failure transitions and case folding are both folded into the table, so the
+// inner loop is one typed-array load per byte. An entry holds the next state, with the sign
+// bit set when that state has outputs (so the loop tests the loaded value, no second table).
+// Deeper states keep a sparse edge list plus a failure link, which bounds memory (ET Open:
+// ~21k patterns, ~300k states). Outputs are merged along failure links at build time and
+// stored as index ranges into one Int32Array, so a scan allocates nothing.
+//
+// A scan can stop and resume (scanRange takes and returns the automaton state): the engine
+// uses it to scan each reassembled stream byte once across packets (detectEngine.ts).
 
 import { LOWER } from './keywords/content';
 
 const DENSE_STATES = 4096;
+const OUT_BIT = 0x80000000 | 0;
+const STATE_MASK = 0x7fffffff;
+
+/** Receives pattern hits: `end` is the index just past the match in the scanned buffer. */
+export interface PatternSink {
+  hit(patternId: number, end: number): void;
+}
 
 export class AhoCorasick {
   private dense = new Int32Array(0);
@@ -24,11 +37,14 @@ export class AhoCorasick {
   private outStart = new Int32Array(0);
   private outCount = new Int32Array(0);
   private outIds = new Int32Array(0);
+  /** Length of each pattern (a hit's start is end - length). */
+  readonly patternLength: Int32Array;
   readonly patternCount: number;
   readonly stateCount: number;
 
   constructor(patterns: Uint8Array[]) {
     this.patternCount = patterns.length;
+    this.patternLength = Int32Array.from(patterns, (p) => p.length);
     // Trie with Maps (cold path).
     const children: Array<Map<number, number>> = [new Map()];
     const outs: number[][] = [[]];
@@ -85,8 +101,8 @@ export class AhoCorasick {
       this.outCount[i] = outs[old]!.length;
       for (const id of outs[old]!) this.outIds[o++] = id;
     }
-    // Dense DFA rows for the shallow states; a state's missing edge is its failure
-    // state's row entry, computed in BFS order so that row is already complete.
+    // Dense DFA rows for the shallow states, over lowered bytes first; a state's missing edge
+    // is its failure state's row entry, computed in BFS order so that row is already complete.
     const D = Math.min(N, DENSE_STATES);
     this.denseCount = D;
     const dense = new Int32Array(D * 256);
@@ -100,35 +116,56 @@ export class AhoCorasick {
       const st = this.edgeStart[s]!, n = this.edgeCount[s]!;
       for (let k = 0; k < n; k++) dense[row + this.edgeByte[st + k]!] = this.edgeTarget[st + k]!;
     }
+    // Case folding by table: an upper-case byte goes where its lower-case form goes. Then mark
+    // targets that have outputs (sign bit). Rows were complete before this, so marking last
+    // keeps the copyWithin above free of flags.
+    for (let s = 0; s < D; s++) {
+      const row = s * 256;
+      for (let c = 0x41; c <= 0x5a; c++) dense[row + c] = dense[row + c + 0x20]!;
+      for (let c = 0; c < 256; c++) {
+        const t = dense[row + c]!;
+        if (this.outCount[t]! !== 0) dense[row + c] = t | OUT_BIT;
+      }
+    }
     this.dense = dense;
   }
 
-  /** Transition from a deep (sparse) state, following failure links. */
+  /** Transition from a deep (sparse) state on a lowered byte, following failure links. */
   private sparseNext(s: number, c: number, dense: Int32Array): number {
     for (;;) {
-      if (s < this.denseCount) return dense[s * 256 + c]!;
+      if (s < this.denseCount) return dense[s * 256 + c]! & STATE_MASK;
       const st = this.edgeStart[s]!, n = this.edgeCount[s]!;
       for (let i = 0; i < n; i++) if (this.edgeByte[st + i] === c) return this.edgeTarget[st + i]!;
       s = this.fail[s]!;
     }
   }
 
+  /** Scans all of buf from the start state (sink.hit(patternId, end) per occurrence). */
+  scan(buf: Uint8Array, sink: PatternSink): void {
+    this.scanRange(buf, 0, buf.length, 0, sink);
+  }
+
   /**
-   * Scans buf; for each pattern occurrence calls sink.hit(patternId). The sink is a
-   * long-lived object (no closure per call).
+   * Scans buf[start, end) continuing from automaton `state` (0: the start state) and returns
+   * the state after the last byte, so a later call can resume where this one stopped. The
+   * sink is a long-lived object (no closure per call).
    */
-  scan(buf: Uint8Array, sink: { hit(id: number): void }): void {
-    let s = 0;
+  scanRange(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
+    let s = state;
     const dense = this.dense, D = this.denseCount;
-    const outCount = this.outCount, outStart = this.outStart, outIds = this.outIds;
-    for (let i = 0; i < buf.length; i++) {
-      const c = LOWER[buf[i]!]!;
-      s = s < D ? dense[s * 256 + c]! : this.sparseNext(s, c, dense);
-      const n = outCount[s]!;
-      if (n !== 0) {
-        const o = outStart[s]!;
-        for (let k = 0; k < n; k++) sink.hit(outIds[o + k]!);
+    for (let i = start; i < end; i++) {
+      let t: number;
+      if (s < D) {
+        t = dense[(s << 8) | buf[i]!]!;
+        if (t >= 0) { s = t; continue; }
+        s = t & STATE_MASK;
+      } else {
+        s = this.sparseNext(s, LOWER[buf[i]!]!, dense);
+        if (this.outCount[s]! === 0) continue;
       }
+      const n = this.outCount[s]!, o = this.outStart[s]!;
+      for (let k = 0; k < n; k++) sink.hit(this.outIds[o + k]!, i + 1);
     }
+    return s;
   }
 }

@@ -73,7 +73,10 @@ export class PacketInspector implements DetectContext {
   toServer = true;
   flowId = 0;
   flowDetect: FlowDetectState | null = null;
-  stream: Uint8Array | null = null;
+  streamData: Uint8Array | null = null;
+  streamStart = 0;
+  streamEnd = 0;
+  streamOffset = -1;
   streamInspected = 0;
   streamAdded = false;
   payloadInStream = false;
@@ -133,7 +136,9 @@ export class PacketInspector implements DetectContext {
       this.lastExpireSec = p.tsSec;
       this.flows.expire(p.tsSec);
     }
-    this.stream = null;
+    this.streamData = null;
+    this.streamStart = this.streamEnd = 0;
+    this.streamOffset = -1;
     this.streamInspected = 0;
     this.streamAdded = false;
     this.payloadInStream = false;
@@ -174,7 +179,10 @@ export class PacketInspector implements DetectContext {
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
         this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
-          this.stream = sr.buffer.subarray(sr.start, sr.end);
+          this.streamData = sr.buffer;
+          this.streamStart = sr.start;
+          this.streamEnd = sr.end;
+          this.streamOffset = sr.streamOffset;
           this.streamInspected = sr.end - sr.newLength - sr.start;
           // The payload is in the window unchanged when it brought new bytes, overlapped
           // nothing differently, and any already-received part of it is within the lookbehind.
