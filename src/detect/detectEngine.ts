@@ -154,6 +154,11 @@ export class DetectEngine {
   private recOverflow = false;
   /** The current signature's payload list matched in the stream (not the packet). */
   private streamMatched = false;
+  /**
+   * Bytes the payload prefilter scanned (packet payloads and stream windows): with the stream
+   * scan resuming per direction, each reassembled byte counts once. For benchmarks and tests.
+   */
+  prefilterBytes = 0;
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
   /**
@@ -287,6 +292,7 @@ export class DetectEngine {
     const off = ctx.streamOffset;
     if (fd === null || off < 0) {
       pf.ac.scanRange(buf, start, end, 0, this);
+      this.prefilterBytes += end - start;
       return;
     }
     let ss = ctx.toServer ? fd.scanToServer : fd.scanToClient;
@@ -310,6 +316,7 @@ export class DetectEngine {
     this.recFrom = off;
     this.recOverflow = false;
     ss.acState = pf.ac.scanRange(buf, from, end, ss.acState, this);
+    this.prefilterBytes += end - from;
     ss.scannedEnd = winEnd;
     this.rec = null;
     if (this.recOverflow) ss.invalidate();
@@ -359,6 +366,7 @@ export class DetectEngine {
       if (p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
         this.curPrefilter = pp;
         pp.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
+        this.prefilterBytes += p.payloadLength;
       }
       if (hasStream) this.scanStream(pp, ctx, fd);
     }
