@@ -45,61 +45,93 @@ export class AhoCorasick {
   constructor(patterns: Uint8Array[]) {
     this.patternCount = patterns.length;
     this.patternLength = Int32Array.from(patterns, (p) => p.length);
-    // Trie with Maps (cold path).
-    const children: Array<Map<number, number>> = [new Map()];
-    const outs: number[][] = [[]];
-    patterns.forEach((p, id) => {
+    // Trie in flat typed arrays (children as sibling lists, the root's as a table): no object
+    // per state, which made building ET Open's ~300k states the main cost of compiling.
+    let bound = 1;
+    for (const p of patterns) bound += p.length;
+    const firstChild = new Int32Array(bound).fill(-1);
+    const sibling = new Int32Array(bound).fill(-1);
+    const edgeIn = new Uint8Array(bound);
+    const rootChild = new Int32Array(256).fill(-1);
+    const ownFirst = new Int32Array(bound).fill(-1);
+    const ownNext = new Int32Array(patterns.length).fill(-1);
+    const child = (s: number, c: number): number => {
+      if (s === 0) return rootChild[c]!;
+      for (let t = firstChild[s]!; t !== -1; t = sibling[t]!) if (edgeIn[t] === c) return t;
+      return -1;
+    };
+    let N = 1;
+    for (let id = 0; id < patterns.length; id++) {
+      const p = patterns[id]!;
       let s = 0;
-      for (const raw of p) {
-        const c = LOWER[raw]!;
-        let n = children[s]!.get(c);
-        if (n === undefined) { n = children.length; children.push(new Map()); outs.push([]); children[s]!.set(c, n); }
-        s = n;
-      }
-      outs[s]!.push(id);
-    });
-    const N = children.length;
-    this.stateCount = N;
-    // BFS: order and failure links (old numbering).
-    const failOld = new Int32Array(N);
-    const order: number[] = [0];
-    for (let qi = 0; qi < order.length; qi++) {
-      const s = order[qi]!;
-      for (const [c, t] of children[s]!) {
-        if (s === 0) failOld[t] = 0;
-        else {
-          let f = failOld[s]!;
-          while (f !== 0 && !children[f]!.has(c)) f = failOld[f]!;
-          const ft = children[f]!.get(c);
-          failOld[t] = ft !== undefined ? ft : 0;
+      for (let i = 0; i < p.length; i++) {
+        const c = LOWER[p[i]!]!;
+        let t = child(s, c);
+        if (t === -1) {
+          t = N++;
+          edgeIn[t] = c;
+          sibling[t] = firstChild[s]!;
+          firstChild[s] = t;
+          if (s === 0) rootChild[c] = t;
         }
-        order.push(t);
+        s = t;
+      }
+      ownNext[id] = ownFirst[s]!;
+      ownFirst[s] = id;
+    }
+    this.stateCount = N;
+    // BFS: order and failure links (trie numbering).
+    const failOld = new Int32Array(N);
+    const order = new Int32Array(N);
+    let qn = 1;
+    for (let qi = 0; qi < qn; qi++) {
+      const s = order[qi]!;
+      for (let t = firstChild[s]!; t !== -1; t = sibling[t]!) {
+        if (s !== 0) {
+          const c = edgeIn[t]!;
+          let f = failOld[s]!;
+          let ft = child(f, c);
+          while (ft === -1 && f !== 0) { f = failOld[f]!; ft = child(f, c); }
+          failOld[t] = ft === -1 ? 0 : ft;
+        }
+        order[qn++] = t;
       }
     }
-    for (const s of order) if (s !== 0 && failOld[s] !== 0) outs[s]!.push(...outs[failOld[s]!]!);
-    // Renumber in BFS order.
+    // Renumber in BFS order; outputs of a state = its own patterns + its failure state's
+    // (already complete: the failure state is shallower, so earlier in BFS order).
     const newId = new Int32Array(N);
-    order.forEach((old, i) => { newId[old] = i; });
-    let edges = 0, outsTotal = 0;
-    for (let s = 0; s < N; s++) { edges += children[s]!.size; outsTotal += outs[s]!.length; }
+    for (let i = 0; i < N; i++) newId[order[i]!] = i;
     this.edgeStart = new Int32Array(N);
     this.edgeCount = new Int32Array(N);
-    this.edgeByte = new Uint8Array(edges);
-    this.edgeTarget = new Int32Array(edges);
+    this.edgeByte = new Uint8Array(Math.max(0, N - 1));
+    this.edgeTarget = new Int32Array(Math.max(0, N - 1));
     this.outStart = new Int32Array(N);
     this.outCount = new Int32Array(N);
-    this.outIds = new Int32Array(outsTotal);
     this.fail = new Int32Array(N);
+    let outsTotal = 0;
+    for (let i = 0; i < N; i++) {
+      const old = order[i]!;
+      const f = newId[failOld[old]!]!;
+      this.fail[i] = i === 0 ? 0 : f;
+      let own = 0;
+      for (let id = ownFirst[old]!; id !== -1; id = ownNext[id]!) own++;
+      this.outCount[i] = own + (i === 0 ? 0 : this.outCount[f]!);
+      outsTotal += this.outCount[i]!;
+    }
+    this.outIds = new Int32Array(outsTotal);
     let e = 0, o = 0;
     for (let i = 0; i < N; i++) {
       const old = order[i]!;
-      this.fail[i] = newId[failOld[old]!]!;
       this.edgeStart[i] = e;
-      this.edgeCount[i] = children[old]!.size;
-      for (const [c, t] of children[old]!) { this.edgeByte[e] = c; this.edgeTarget[e] = newId[t]!; e++; }
+      let n = 0;
+      for (let t = firstChild[old]!; t !== -1; t = sibling[t]!) { this.edgeByte[e] = edgeIn[t]!; this.edgeTarget[e] = newId[t]!; e++; n++; }
+      this.edgeCount[i] = n;
       this.outStart[i] = o;
-      this.outCount[i] = outs[old]!.length;
-      for (const id of outs[old]!) this.outIds[o++] = id;
+      for (let id = ownFirst[old]!; id !== -1; id = ownNext[id]!) this.outIds[o++] = id;
+      if (i !== 0) {
+        const f = this.fail[i]!, fs = this.outStart[f]!, fn = this.outCount[f]!;
+        for (let k = 0; k < fn; k++) this.outIds[o++] = this.outIds[fs + k]!;
+      }
     }
     // Dense DFA rows for the shallow states, over lowered bytes first; a state's missing edge
     // is its failure state's row entry, computed in BFS order so that row is already complete.
