@@ -4,6 +4,10 @@
 # rate is packets / (total time - load time), so the rate is about inspection, not start-up.
 # A rule file with broken rules is run as Suricata runs it: those rules are left out.
 # MB/s counts the captured bytes of the pcap (file size minus pcap headers).
+# Suricata spends ~20 s CPU loading ET Open and ~2 s inspecting the lab workload, so load-time
+# noise on a busy machine can swamp the difference; each pcap is therefore replayed as
+# LATERAL_BENCH_REPEAT (default 4) back-to-back copies, each shifted by an hour (editcap -t,
+# mergecap -a) so the copies' flows are new flows to both engines.
 # Usage: bench/replay.sh [RULES] [PCAP...]   (defaults: ET Open; two captured lab workloads:
 #   the mixed one (3,000 HTTP requests + 20,000 Redis commands) and an HTTP-heavy one (12,000
 #   HTTP requests, 3 KiB responses))
@@ -50,8 +54,22 @@ mbps() { # bytes total load -> MB/s
   echo "$1 $2 $3" | awk '{ d = $2 - $3; r = 0; if (d > 0) r = $1 / 1e6 / d; printf "%.1f", r }'
 }
 
+repeat=${LATERAL_BENCH_REPEAT:-4}
+command -v mergecap >/dev/null || { echo "bench: mergecap/editcap missing: apt-get install wireshark-common" >&2; exit 1; }
+stretch() { # pcap -> path of a pcap holding $repeat time-shifted copies of it
+  local out="$work/$(basename "$1" .pcap).x$repeat.pcap" parts=() k
+  for ((k = 0; k < repeat; k++)); do
+    editcap -F pcap -t $((k * 3600)) "$1" "$work/part$k.pcap"
+    parts+=("$work/part$k.pcap")
+  done
+  mergecap -F pcap -a -w "$out" "${parts[@]}"
+  rm -f "${parts[@]}"
+  echo "$out"
+}
+
 printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s %8s\n' pcap packets engine load_s load_cpu total_s tot_cpu pkt/s pkt/s_cpu MB/s_cpu
-for pcap in "${pcaps[@]}"; do
+for original in "${pcaps[@]}"; do
+  pcap=$(stretch "$original")
   packets=$(tcpdump -r "$pcap" 2>/dev/null | wc -l)
   bytes=$(( $(stat -c %s "$pcap") - 24 - 16 * packets ))
   read -r s_lw s_lc <<<"$(run_suricata "$one_packet")"; read -r s_tw s_tc <<<"$(run_suricata "$pcap")"
