@@ -4,7 +4,8 @@
 // prints rule load/compile CPU time and heap, then per round the replay's packets/s of CPU
 // time, then the raw Aho-Corasick scan rate of the rule set's payload automaton over the
 // pcap's bytes. Lines between "enginePerf: replay begin/end" markers are the GC trace of the
-// replay rounds alone: bench/replay.sh sums them into bytes allocated per packet.
+// replay rounds alone; bytes allocated ≈ the sum over those GCs of (heap before this GC − heap
+// after the previous one), divided by the packets of the rounds (docs/performance.md).
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import { Session } from 'node:inspector';
