@@ -3,7 +3,16 @@
 # pcaps, same ruleset, in one run. Rule-load time is measured on a one-packet pcap; packet
 # rate is packets / (total time - load time), so the rate is about inspection, not start-up.
 # A rule file with broken rules is run as Suricata runs it: those rules are left out.
-# Usage: bench/replay.sh [RULES] [PCAP...]   (defaults: ET Open; a captured lab workload)
+# MB/s counts the captured bytes of the pcap (file size minus pcap headers).
+# Suricata spends ~20 s CPU loading ET Open and ~2 s inspecting the lab workload, so load-time
+# noise on a busy machine can swamp the difference; each pcap is therefore replayed as
+# LATERAL_BENCH_REPEAT (default 4) back-to-back copies, each shifted by an hour (editcap -t,
+# mergecap -a) so the copies' flows are new flows to both engines.
+# Usage: bench/replay.sh [RULES] [PCAP...]   (defaults: ET Open; two captured lab workloads:
+#   the mixed one (3,000 HTTP requests + 20,000 Redis commands) and an HTTP-heavy one (12,000
+#   HTTP requests, 3 KiB responses))
+# Per-packet engine cost without start-up, allocations per packet and the raw Aho-Corasick
+# rate: node --trace-gc dist/bench/enginePerf.js RULES PCAP (see docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${LATERAL_SHARED:-$(cd .. && pwd)/shared}
@@ -14,7 +23,8 @@ trap 'rm -rf "$work"' EXIT
 pcaps=("$@")
 if [ ${#pcaps[@]} -eq 0 ]; then
   bench/makeWorkloadPcap.sh "$work/workload.pcap" >&2
-  pcaps=("$work/workload.pcap")
+  bench/makeWorkloadPcap.sh "$work/http-heavy.pcap" 12000 1 >&2
+  pcaps=("$work/workload.pcap" "$work/http-heavy.pcap")
 fi
 command -v suricata >/dev/null || { echo "bench: suricata missing: apt-get install -t bookworm-backports suricata" >&2; exit 1; }
 ./scripts/setup
@@ -34,23 +44,43 @@ run_suricata() { # pcap -> "wall cpu"
     --set vars.address-groups.HOME_NET=any --set vars.address-groups.EXTERNAL_NET=any
 }
 run_lateral() { # pcap -> "wall cpu"
+  rm -f "$work/lateral-eve.json" # the EVE writer appends: count this run's alerts only
   measure ./scripts/lateral replay "$1" --rules "$rules" -k none --eve "$work/lateral-eve.json" \
     --set vars.address-groups.HOME_NET=any --set vars.address-groups.EXTERNAL_NET=any
 }
 rate() { # packets total load -> packets/s (0 when the difference is not positive)
   echo "$1 $2 $3" | awk '{ d = $2 - $3; r = 0; if (d > 0) r = $1 / d; printf "%d", r }'
 }
+mbps() { # bytes total load -> MB/s
+  echo "$1 $2 $3" | awk '{ d = $2 - $3; r = 0; if (d > 0) r = $1 / 1e6 / d; printf "%.1f", r }'
+}
 
-printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' pcap packets engine load_s load_cpu total_s tot_cpu pkt/s pkt/s_cpu
-for pcap in "${pcaps[@]}"; do
+repeat=${LATERAL_BENCH_REPEAT:-4}
+command -v mergecap >/dev/null || { echo "bench: mergecap/editcap missing: apt-get install wireshark-common" >&2; exit 1; }
+stretch() { # pcap -> path of a pcap holding $repeat time-shifted copies of it
+  local out="$work/$(basename "$1" .pcap).x$repeat.pcap" parts=() k
+  for ((k = 0; k < repeat; k++)); do
+    editcap -F pcap -t $((k * 3600)) "$1" "$work/part$k.pcap"
+    parts+=("$work/part$k.pcap")
+  done
+  mergecap -F pcap -a -w "$out" "${parts[@]}"
+  rm -f "${parts[@]}"
+  echo "$out"
+}
+
+printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s %8s\n' pcap packets engine load_s load_cpu total_s tot_cpu pkt/s pkt/s_cpu MB/s_cpu
+for original in "${pcaps[@]}"; do
+  pcap=$(stretch "$original")
   packets=$(tcpdump -r "$pcap" 2>/dev/null | wc -l)
+  bytes=$(( $(stat -c %s "$pcap") - 24 - 16 * packets ))
   read -r s_lw s_lc <<<"$(run_suricata "$one_packet")"; read -r s_tw s_tc <<<"$(run_suricata "$pcap")"
   read -r l_lw l_lc <<<"$(run_lateral "$one_packet")"; read -r l_tw l_tc <<<"$(run_lateral "$pcap")"
   s_pps=$(rate "$packets" "$s_tw" "$s_lw"); s_cpps=$(rate "$packets" "$s_tc" "$s_lc")
   l_pps=$(rate "$packets" "$l_tw" "$l_lw"); l_cpps=$(rate "$packets" "$l_tc" "$l_lc")
   alerts=$(grep -c '"event_type":"alert"' "$work/lateral-eve.json" || true)
-  printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' "$(basename "$pcap")" "$packets" suricata "$s_lw" "$s_lc" "$s_tw" "$s_tc" "$s_pps" "$s_cpps"
-  printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s\n' "" "" lateral "$l_lw" "$l_lc" "$l_tw" "$l_tc" "$l_pps" "$l_cpps"
+  s_mb=$(mbps "$bytes" "$s_tc" "$s_lc"); l_mb=$(mbps "$bytes" "$l_tc" "$l_lc")
+  printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s %8s\n' "$(basename "$pcap")" "$packets" suricata "$s_lw" "$s_lc" "$s_tw" "$s_tc" "$s_pps" "$s_cpps" "$s_mb"
+  printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s %8s\n' "" "" lateral "$l_lw" "$l_lc" "$l_tw" "$l_tc" "$l_pps" "$l_cpps" "$l_mb"
   echo "$l_cpps $s_cpps $s_lc $l_lc $alerts" | awk '{ p = 0; l = 0; if ($2 > 0) p = $1 / $2; if ($4 > 0) l = $3 / $4;
     printf "ratios lateral/suricata: pkt/s (cpu) %.2fx; rule load (cpu) %.2fx faster; lateral alerts %d\n", p, l, $5 }'
 done

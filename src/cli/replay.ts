@@ -163,7 +163,8 @@ export async function replayWithEngine(
       const reader = openPcap(path);
       try {
         let index = 0;
-        for (const record of reader) {
+        // next() rather than for..of: the generator would allocate a result object per packet.
+        for (let record = reader.next(); record !== null; record = reader.next()) {
           index++;
           packet.tsSec = record.tsSec;
           packet.tsUsec = record.tsUsec;

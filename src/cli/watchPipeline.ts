@@ -10,7 +10,7 @@
 
 import type { CaptureBatch } from '../capture/captureBatch';
 import { Packet } from '../decode/packet';
-import { decodePacket } from '../decode/decodePacket';
+import { decodePacketAt } from '../decode/decodePacket';
 import { DecodeAnomaly, DecodeContext, type ChecksumMode } from '../decode/decodeStats';
 import type { Flow } from '../flow/flow';
 import type { FlowEndReason } from '../flow/flowTable';
@@ -131,7 +131,7 @@ export class WatchPipeline {
       p.tsSec = batch.tsSec[i]!;
       p.tsUsec = batch.tsUsec[i]!;
       p.wireLength = batch.wireLength[i]!;
-      decodePacket(p, data.subarray(off, off + len), batch.linkType, this.decodeContext);
+      decodePacketAt(p, data, off, len, batch.linkType, this.decodeContext);
       this.packets++;
       this.bytes += len;
       counters.packet(CounterVerdict.ACCEPT, len);

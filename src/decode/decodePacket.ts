@@ -15,16 +15,30 @@ import { decodeRawIp } from './rawIp';
  * verifyChecksums = false skips checksum validation for this packet only.
  */
 export function decodePacket(p: Packet, data: Uint8Array, linkType: number, ctx: DecodeContext, verifyChecksums = true): boolean {
+  return decodePacketAt(p, data, 0, data.length, linkType, ctx, verifyChecksums);
+}
+
+/**
+ * As decodePacket, for the frame buffer[offset, offset + length) of a larger buffer (the live
+ * batch arena): the Packet keeps `buffer` itself and every offset it records (l2Offset,
+ * l3Offset, payloadOffset...) indexes into it, so no view is made per packet.
+ */
+export function decodePacketAt(
+  p: Packet, buffer: Uint8Array, offset: number, length: number, linkType: number, ctx: DecodeContext, verifyChecksums = true,
+): boolean {
   p.clearDecoded();
   // The live path passes false for packets the kernel flags NFQA_SKB_CSUMNOTREADY / GSO:
   // their checksums are not filled in yet (see DESIGN.md), so judging them would be wrong.
   const validate = ctx.validate;
   if (!verifyChecksums) ctx.validate = false;
-  p.data = data;
+  const end = Math.min(buffer.length, offset + length);
+  p.data = buffer;
+  p.dataStart = offset;
+  p.dataEnd = end > offset ? end : offset;
   p.linkType = linkType;
   const stats = ctx.stats;
   stats.packets++;
-  stats.bytes += data.length;
+  stats.bytes += p.dataEnd - p.dataStart;
   switch (linkType) {
     case LinkType.ETHERNET:
       decodeEthernet(p, ctx);

@@ -25,7 +25,7 @@ export function decodeEtherType(p: Packet, ctx: DecodeContext, etherType: number
   let at = off;
   let layers = 0;
   while (type === EtherTypeValue.VLAN || type === EtherTypeValue.QINQ || type === EtherTypeValue.QINQ_OLD) {
-    if (at + 4 > data.length) {
+    if (at + 4 > p.dataEnd) {
       p.anomalies |= DecodeAnomaly.LINK_TRUNCATED;
       ctx.stats.truncated++;
       return;

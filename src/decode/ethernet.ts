@@ -8,12 +8,13 @@ export const ETHERNET_HEADER_LENGTH = 14;
 
 export function decodeEthernet(p: Packet, ctx: DecodeContext): void {
   const data = p.data;
+  const s = p.dataStart;
   ctx.stats.ethernet++;
-  if (data.length < ETHERNET_HEADER_LENGTH) {
+  if (p.dataEnd - s < ETHERNET_HEADER_LENGTH) {
     p.anomalies |= DecodeAnomaly.LINK_TRUNCATED;
     ctx.stats.truncated++;
     return;
   }
-  p.l2Offset = 0;
-  decodeEtherType(p, ctx, (data[12]! << 8) | data[13]!, ETHERNET_HEADER_LENGTH);
+  p.l2Offset = s;
+  decodeEtherType(p, ctx, (data[s + 12]! << 8) | data[s + 13]!, s + ETHERNET_HEADER_LENGTH);
 }

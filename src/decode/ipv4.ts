@@ -15,7 +15,7 @@ export function decodeIpv4(p: Packet, ctx: DecodeContext, off: number): void {
   const data = p.data;
   const stats = ctx.stats;
   stats.ipv4++;
-  if (off + IPV4_MIN_HEADER_LENGTH > data.length) {
+  if (off + IPV4_MIN_HEADER_LENGTH > p.dataEnd) {
     p.anomalies |= DecodeAnomaly.IPV4_TRUNCATED;
     stats.truncated++;
     return;
@@ -29,7 +29,7 @@ export function decodeIpv4(p: Packet, ctx: DecodeContext, off: number): void {
     p.anomalies |= DecodeAnomaly.IPV4_BAD_HEADER_LENGTH;
     return;
   }
-  if (off + hlen > data.length) {
+  if (off + hlen > p.dataEnd) {
     p.anomalies |= DecodeAnomaly.IPV4_TRUNCATED;
     stats.truncated++;
     return;
@@ -37,16 +37,16 @@ export function decodeIpv4(p: Packet, ctx: DecodeContext, off: number): void {
   let total = (data[off + 2]! << 8) | data[off + 3]!;
   // TSO/GSO super-packets captured on the sending host can carry total length 0 (Suricata
   // accepts them too): the captured length is the packet.
-  if (total === 0 && data.length - off > hlen) total = data.length - off;
+  if (total === 0 && p.dataEnd - off > hlen) total = p.dataEnd - off;
   if (total < hlen) {
     p.anomalies |= DecodeAnomaly.IPV4_BAD_TOTAL_LENGTH;
     return;
   }
   let end = off + total;
-  if (end > data.length) {
+  if (end > p.dataEnd) {
     // Snaplen cut the packet: decode what was captured, remember that it is partial.
     p.anomalies |= DecodeAnomaly.CAPTURE_TRUNCATED;
-    end = data.length;
+    end = p.dataEnd;
   }
 
   p.l3Offset = off;

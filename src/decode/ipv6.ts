@@ -25,7 +25,7 @@ export function decodeIpv6(p: Packet, ctx: DecodeContext, off: number): void {
   const data = p.data;
   const stats = ctx.stats;
   stats.ipv6++;
-  if (off + IPV6_HEADER_LENGTH > data.length) {
+  if (off + IPV6_HEADER_LENGTH > p.dataEnd) {
     p.anomalies |= DecodeAnomaly.IPV6_TRUNCATED;
     stats.truncated++;
     return;
@@ -36,9 +36,9 @@ export function decodeIpv6(p: Packet, ctx: DecodeContext, off: number): void {
   }
   const payloadLength = (data[off + 4]! << 8) | data[off + 5]!;
   let end = off + IPV6_HEADER_LENGTH + payloadLength;
-  if (end > data.length) {
+  if (end > p.dataEnd) {
     p.anomalies |= DecodeAnomaly.CAPTURE_TRUNCATED;
-    end = data.length;
+    end = p.dataEnd;
   }
   p.l3Offset = off;
   p.ipVersion = 6;

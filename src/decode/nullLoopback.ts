@@ -12,17 +12,18 @@ export const NULL_HEADER_LENGTH = 4;
 
 export function decodeNullLoopback(p: Packet, ctx: DecodeContext): void {
   const data = p.data;
+  const s = p.dataStart;
   ctx.stats.nullLoopback++;
-  if (data.length < NULL_HEADER_LENGTH) {
+  if (p.dataEnd - s < NULL_HEADER_LENGTH) {
     p.anomalies |= DecodeAnomaly.LINK_TRUNCATED;
     ctx.stats.truncated++;
     return;
   }
-  const little = data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24);
-  const big = (data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!;
+  const little = data[s]! | (data[s + 1]! << 8) | (data[s + 2]! << 16) | (data[s + 3]! << 24);
+  const big = (data[s]! << 24) | (data[s + 1]! << 16) | (data[s + 2]! << 8) | data[s + 3]!;
   const family = (little >>> 0) < 256 ? little : big >>> 0;
-  if (family === 2) decodeIpv4(p, ctx, NULL_HEADER_LENGTH);
-  else if (family === 24 || family === 28 || family === 30 || family === 10) decodeIpv6(p, ctx, NULL_HEADER_LENGTH);
+  if (family === 2) decodeIpv4(p, ctx, s + NULL_HEADER_LENGTH);
+  else if (family === 24 || family === 28 || family === 30 || family === 10) decodeIpv6(p, ctx, s + NULL_HEADER_LENGTH);
   else {
     ctx.stats.nonIp++;
     p.anomalies |= DecodeAnomaly.UNKNOWN_ETHERTYPE;

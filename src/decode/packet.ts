@@ -48,13 +48,19 @@ export interface QueueMetadata {
 }
 
 export class Packet {
-  /** The captured bytes, starting at the link layer given by linkType. */
+  /**
+   * The buffer holding the captured frame: the frame is data[dataStart, dataEnd), starting at
+   * the link layer given by linkType. Offsets below index `data`, so on the live path `data`
+   * is the whole batch arena and no view is made per packet (decodePacketAt).
+   */
   data: Uint8Array = new Uint8Array(0);
+  dataStart = 0;
+  dataEnd = 0;
   linkType: number = LinkType.ETHERNET;
   /** Capture time: whole seconds and microseconds since the epoch. */
   tsSec = 0;
   tsUsec = 0;
-  /** Length on the wire (may exceed data.length when the capture was truncated). */
+  /** Length on the wire (may exceed capturedLength when the capture was truncated). */
   wireLength = 0;
   /** 1-based index in the pcap (Suricata's pcap_cnt); 0 on the live path. */
   pcapIndex = 0;
@@ -140,6 +146,11 @@ export class Packet {
     skbFlags: 0,
   };
 
+  /** Bytes captured of this frame. */
+  get capturedLength(): number {
+    return this.dataEnd - this.dataStart;
+  }
+
   get isIp(): boolean {
     return this.ipVersion !== 0;
   }
@@ -164,6 +175,8 @@ export class Packet {
   /** Forget everything decoded, so the object can take the next packet. */
   reset(): void {
     this.data = EMPTY;
+    this.dataStart = 0;
+    this.dataEnd = 0;
     this.linkType = LinkType.ETHERNET;
     this.tsSec = 0;
     this.tsUsec = 0;

@@ -8,11 +8,12 @@ export const SLL_HEADER_LENGTH = 16;
 
 export function decodeSll(p: Packet, ctx: DecodeContext): void {
   const data = p.data;
+  const s = p.dataStart;
   ctx.stats.sll++;
-  if (data.length < SLL_HEADER_LENGTH) {
+  if (p.dataEnd - s < SLL_HEADER_LENGTH) {
     p.anomalies |= DecodeAnomaly.LINK_TRUNCATED;
     ctx.stats.truncated++;
     return;
   }
-  decodeEtherType(p, ctx, (data[14]! << 8) | data[15]!, SLL_HEADER_LENGTH);
+  decodeEtherType(p, ctx, (data[s + 14]! << 8) | data[s + 15]!, s + SLL_HEADER_LENGTH);
 }

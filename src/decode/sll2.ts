@@ -8,11 +8,12 @@ export const SLL2_HEADER_LENGTH = 20;
 
 export function decodeSll2(p: Packet, ctx: DecodeContext): void {
   const data = p.data;
+  const s = p.dataStart;
   ctx.stats.sll2++;
-  if (data.length < SLL2_HEADER_LENGTH) {
+  if (p.dataEnd - s < SLL2_HEADER_LENGTH) {
     p.anomalies |= DecodeAnomaly.LINK_TRUNCATED;
     ctx.stats.truncated++;
     return;
   }
-  decodeEtherType(p, ctx, (data[0]! << 8) | data[1]!, SLL2_HEADER_LENGTH);
+  decodeEtherType(p, ctx, (data[s]! << 8) | data[s + 1]!, s + SLL2_HEADER_LENGTH);
 }

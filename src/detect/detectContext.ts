@@ -44,18 +44,29 @@ export interface DetectContext {
   flowDetect: FlowDetectState | null;
 
   /**
-   * Reassembled stream bytes of THIS direction that have not been inspected before (TCP only),
-   * or null when there is none (no reassembly, UDP, or nothing new). Rules with content on the
+   * Reassembled stream bytes of THIS direction that have not been inspected before (TCP only):
+   * the window is streamData[streamStart, streamEnd), given as buffer + range so that no view
+   * is made per packet; streamData is null when there is none (no reassembly, UDP, or nothing
+   * new). Rules with content on the
    * payload inspect both the packet payload and this (Suricata); `flow:only_stream` only this,
    * `flow:no_stream` / `tcp-pkt` / dsize / flags rules only the packet. A match is counted on
    * the packet the stream data is handed over with; handing the same bytes over twice can
    * alert twice, so the stream stage owns the "inspected up to" position. To find patterns
    * split across two windows, start the window before the new bytes (the engine re-checks
-   * everything it is given).
+   * everything it is given). The engine reads the window, never writes or keeps it.
    */
-  stream: Uint8Array | null;
+  streamData: Uint8Array | null;
+  streamStart: number;
+  streamEnd: number;
   /**
-   * How many leading bytes of `stream` were already handed over on earlier packets (the
+   * Stream offset (bytes after the ISN) of streamData[streamStart], or -1 when unknown. With
+   * it, the engine's prefilter scans each stream byte once per direction and resumes on the
+   * next packet (the bytes before an offset it already scanned must not change: reassembled
+   * data is first-wins). -1 makes it scan the whole window every time.
+   */
+  streamOffset: number;
+  /**
+   * How many leading bytes of the stream window were already handed over on earlier packets (the
    * overlap that lets a pattern split across segments be found). A stream match must end
    * beyond them, so a match is reported once (Suricata's raw-stream progress). Absent: 0.
    */
@@ -67,7 +78,7 @@ export interface DetectContext {
    */
   streamAdded?: boolean;
   /**
-   * Every byte of the packet payload is, unchanged, inside `stream`: the engine then need not
+   * Every byte of the packet payload is, unchanged, inside the stream window: the engine then need not
    * run the payload prefilter separately (its hits are a subset of the stream's). Absent: false.
    */
   payloadInStream?: boolean;

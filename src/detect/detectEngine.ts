@@ -22,6 +22,7 @@ import type { DetectContext } from './detectContext';
 import type { DetectConfig } from './detectConfig';
 import { FlowDetectState } from './flowDetectState';
 import { AhoCorasick } from './ahoCorasick';
+import { StreamScanState } from './streamScanState';
 import { inspectBuffer } from './contentInspection';
 import { ThresholdTracker } from './thresholdTracker';
 import type { XbitTable } from './xbitTable';
@@ -138,9 +139,27 @@ export class DetectEngine {
   private candCount = 0;
   private readonly thresholds = new ThresholdTracker();
   private curPrefilter: Prefilter | null = null;
-  private payload: Uint8Array = EMPTY;
+  /**
+   * Views of the packet payload and the stream window, made on first use in a packet (most
+   * packets have no candidate that needs them, so most packets allocate none). One view per
+   * packet also keeps pcre's string cache (keyed by buffer identity) working.
+   */
+  private payloadView: Uint8Array | null = null;
+  private streamView: Uint8Array | null = null;
+  /** While scanning a stream window: where its hits are kept (see scanStream). */
+  private rec: StreamScanState | null = null;
+  /** Stream offset of buffer index 0 of the window being scanned (offset = recShift + index). */
+  private recShift = 0;
+  /** Stream offset of the window's first byte: hits starting before it are not in the window. */
+  private recFrom = 0;
+  private recOverflow = false;
   /** The current signature's payload list matched in the stream (not the packet). */
   private streamMatched = false;
+  /**
+   * Bytes the payload prefilter scanned (packet payloads and stream windows): with the stream
+   * scan resuming per direction, each reassembled byte counts once. For benchmarks and tests.
+   */
+  prefilterBytes = 0;
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
   /**
@@ -240,8 +259,19 @@ export class DetectEngine {
     return new FlowDetectState(this.flowbitNames);
   }
 
-  /** Prefilter sink: called by AhoCorasick.scan for each pattern hit. */
-  hit(patternId: number): void {
+  /** Prefilter sink: called by AhoCorasick.scanRange for each pattern hit (end: index past it). */
+  hit(patternId: number, end: number): void {
+    const rec = this.rec;
+    if (rec !== null) {
+      const start = this.recShift + end - this.curPrefilter!.ac.patternLength[patternId]!;
+      // A resumed scan carries context from before the window: such a match is not in it.
+      if (start < this.recFrom) return;
+      if (!this.recOverflow && !rec.push(patternId, start)) this.recOverflow = true;
+    }
+    this.addCandidates(patternId);
+  }
+
+  private addCandidates(patternId: number): void {
     const pf = this.curPrefilter!;
     const start = pf.sigStart[patternId]!, n = pf.sigCount[patternId]!;
     for (let k = 0; k < n; k++) {
@@ -253,7 +283,64 @@ export class DetectEngine {
   private scan(pf: Prefilter, buf: Uint8Array): void {
     if (buf.length === 0) return;
     this.curPrefilter = pf;
-    pf.ac.scan(buf, this);
+    pf.ac.scanRange(buf, 0, buf.length, 0, this);
+  }
+
+  /**
+   * The payload prefilter over the stream window, each stream byte scanned once per flow
+   * direction: resume the automaton where the previous packet's scan stopped and hand out the
+   * kept hits of earlier scans that still lie wholly inside this window. The candidates are
+   * exactly those of a scan of the whole window (StreamScanState explains why).
+   */
+  private scanStream(pf: Prefilter, ctx: DetectContext, fd: FlowDetectState | null): void {
+    const buf = ctx.streamData!, start = ctx.streamStart, end = ctx.streamEnd;
+    if (end <= start) return;
+    this.curPrefilter = pf;
+    const off = ctx.streamOffset;
+    if (fd === null || off < 0) {
+      pf.ac.scanRange(buf, start, end, 0, this);
+      this.prefilterBytes += end - start;
+      return;
+    }
+    let ss = ctx.toServer ? fd.scanToServer : fd.scanToClient;
+    if (ss === null) {
+      ss = new StreamScanState();
+      if (ctx.toServer) fd.scanToServer = ss;
+      else fd.scanToClient = ss;
+    }
+    const winEnd = off + (end - start);
+    let from = start;
+    if (ss.owner === pf && off >= ss.base && ss.scannedEnd >= off && ss.scannedEnd <= winEnd) {
+      ss.trim(off);
+      const ids = ss.ids, starts = ss.starts;
+      for (let k = ss.head; k < ss.count; k++) if (starts[k]! >= off) this.addCandidates(ids[k]!);
+      from = start + (ss.scannedEnd - off);
+    } else {
+      ss.reset(pf, off);
+    }
+    this.rec = ss;
+    this.recShift = off - start;
+    this.recFrom = off;
+    this.recOverflow = false;
+    ss.acState = pf.ac.scanRange(buf, from, end, ss.acState, this);
+    this.prefilterBytes += end - from;
+    ss.scannedEnd = winEnd;
+    this.rec = null;
+    if (this.recOverflow) ss.invalidate();
+  }
+
+  /** The packet payload as a view, made once per inspect() on first use. */
+  private payloadOf(p: Packet): Uint8Array {
+    let v = this.payloadView;
+    if (v === null) v = this.payloadView = p.payloadLength > 0 ? p.payload() : EMPTY;
+    return v;
+  }
+
+  /** The stream window as a view, made once per inspect() on first use. */
+  private streamOf(ctx: DetectContext): Uint8Array {
+    let v = this.streamView;
+    if (v === null) v = this.streamView = ctx.streamData!.subarray(ctx.streamStart, ctx.streamEnd);
+    return v;
   }
 
   inspect(ctx: DetectContext): DetectResult {
@@ -272,17 +359,23 @@ export class DetectEngine {
     }
     if (p.ipVersion === 0) return r;
     const g = this.groups[groupOf(p.ipProto)]!;
-    // One payload view per packet: pcre's string cache is keyed by buffer identity.
-    const payload = p.payloadLength > 0 ? p.payload() : EMPTY;
-    this.payload = payload;
+    this.payloadView = null;
+    this.streamView = null;
     this.st.strOf = null;
+    const hasStream = ctx.streamData !== null && ctx.streamEnd > ctx.streamStart;
 
     // Candidates: always-evaluated signatures plus prefilter hits.
     if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
     this.candCount = 0;
-    if (g.payloadPrefilter !== null) {
-      if (payload.length > 0 && !(ctx.payloadInStream === true && ctx.stream !== null)) this.scan(g.payloadPrefilter, payload);
-      if (ctx.stream !== null) this.scan(g.payloadPrefilter, ctx.stream);
+    const pp = g.payloadPrefilter;
+    if (pp !== null) {
+      // A payload that lies unchanged inside the stream window is covered by the stream scan.
+      if (p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
+        this.curPrefilter = pp;
+        pp.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
+        this.prefilterBytes += p.payloadLength;
+      }
+      if (hasStream) this.scanStream(pp, ctx, fd);
     }
     if (ctx.appProto !== '' && g.prefilters.length > 0) {
       for (let i = 0; i < g.prefilters.length; i++) {
@@ -380,8 +473,8 @@ export class DetectEngine {
     if (list.bufferId === BufferId.PAYLOAD) {
       // Stream first: with inline reassembly the stream holds this packet's bytes too, and a
       // stream match makes drop/pass act on the flow (Suricata PACKET_ALERT_FLAG_STREAM_MATCH).
-      if (!sig.noStream && ctx.stream !== null && ctx.stream.length > 0 &&
-        this.inspect1(list, ctx.stream, st, list.transforms.length === 0 && (ctx.streamInspected ?? 0) > 0 ? ctx.streamInspected! : -1)) {
+      if (!sig.noStream && ctx.streamData !== null && ctx.streamEnd > ctx.streamStart &&
+        this.inspect1(list, this.streamOf(ctx), st, list.transforms.length === 0 && (ctx.streamInspected ?? 0) > 0 ? ctx.streamInspected! : -1)) {
         this.streamMatched = true;
         return true;
       }
@@ -389,7 +482,7 @@ export class DetectEngine {
       // unless the rule needs the packet itself (tcp-pkt, dsize, depth/offset): Suricata skips the payload
       // of PKT_STREAM_ADD packets for stream-capable signatures.
       if (ctx.streamAdded === true && !sig.inspectsPacket) return false;
-      return !sig.onlyStream && this.payload.length > 0 && this.inspect1(list, this.payload, st);
+      return !sig.onlyStream && p.payloadLength > 0 && this.inspect1(list, this.payloadOf(p), st);
     }
     for (let k = 0; ; k++) {
       const b = ctx.getBuffer(list.bufferId, k);

@@ -3,6 +3,8 @@
 // creates it (DetectEngine.newFlowState) so its sizes match the compiled rule set; the flow
 // stage only stores it on the flow and hands it back in DetectContext.flowDetect.
 
+import { StreamScanState } from './streamScanState';
+
 export class FlowDetectState {
   /** One byte per flowbit name the rule set uses (1 = set), indexed by `names`. */
   flowbits: Uint8Array;
@@ -20,6 +22,9 @@ export class FlowDetectState {
    * alerts once per transaction. Created lazily: most flows never match anything.
    */
   txMatched: Map<number, number> | null = null;
+  /** Where the payload prefilter stopped in each direction's stream (made on first stream data). */
+  scanToServer: StreamScanState | null = null;
+  scanToClient: StreamScanState | null = null;
 
   constructor(names: readonly string[]) {
     this.names = names;
@@ -41,5 +46,7 @@ export class FlowDetectState {
     this.flowbits = bits;
     this.names = names;
     this.txMatched = null;
+    this.scanToServer = null;
+    this.scanToClient = null;
   }
 }

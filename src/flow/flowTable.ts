@@ -148,7 +148,7 @@ export class FlowTable {
       r.created = true;
       match = KeyMatch.TO_SERVER;
     }
-    const len = p.data.length;
+    const len = p.capturedLength;
     if (match === KeyMatch.TO_SERVER) {
       flow.pktsToServer++;
       flow.bytesToServer += len;

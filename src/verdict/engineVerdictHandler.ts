@@ -10,7 +10,7 @@
 import type { PacketBatch } from '../capture/packetBatch';
 import { SkbInfo } from '../capture/native';
 import { LinkType, Packet } from '../decode/packet';
-import { decodePacket } from '../decode/decodePacket';
+import { decodePacketAt } from '../decode/decodePacket';
 import { DecodeContext } from '../decode/decodeStats';
 import type { Flow } from '../flow/flow';
 import type { DetectEngine, DetectResult } from '../detect/detectEngine';
@@ -106,7 +106,7 @@ export class EngineVerdictHandler implements PacketVerdictHandler {
       q.physOutIfindex = batch.physOutDev(i);
       q.skbFlags = batch.skbInfo(i);
       // GSO / CHECKSUM_PARTIAL packets carry no valid L4 checksum yet (DESIGN.md "GSO").
-      decodePacket(p, batch.data.subarray(off, off + batch.capLen(i)), LinkType.RAW, this.decodeContext, (q.skbFlags & NO_CHECKSUM) === 0);
+      decodePacketAt(p, batch.data, off, batch.capLen(i), LinkType.RAW, this.decodeContext, (q.skbFlags & NO_CHECKSUM) === 0);
       if (p.ipVersion === 0) {
         c.nonIp++;
         this.observer?.judged(p, null, JudgedAs.ACCEPT, false);

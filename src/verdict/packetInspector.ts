@@ -99,7 +99,10 @@ export class PacketInspector implements DetectContext {
   toServer = true;
   flowId = 0;
   flowDetect: FlowDetectState | null = null;
-  stream: Uint8Array | null = null;
+  streamData: Uint8Array | null = null;
+  streamStart = 0;
+  streamEnd = 0;
+  streamOffset = -1;
   streamInspected = 0;
   streamAdded = false;
   payloadInStream = false;
@@ -120,7 +123,7 @@ export class PacketInspector implements DetectContext {
     this.flows = new FlowTable({
       maxFlows: options.maxFlows,
       onFlowEnd: (flow, reason) => {
-        if (this.idsMode) this.streamEnd(flow);
+        if (this.idsMode) this.flushAtFlowEnd(flow);
         this.streams.release(flow);
         this.onFlowEnd?.(flow, reason);
       },
@@ -168,7 +171,9 @@ export class PacketInspector implements DetectContext {
       this.lastExpireSec = p.tsSec;
       this.flows.expire(p.tsSec);
     }
-    this.stream = null;
+    this.streamData = null;
+    this.streamStart = this.streamEnd = 0;
+    this.streamOffset = -1;
     this.streamInspected = 0;
     this.streamAdded = false;
     this.payloadInStream = false;
@@ -214,7 +219,10 @@ export class PacketInspector implements DetectContext {
       } else if (sr.session && !sr.ignored && !fd.passed && !fd.dropped) {
         this.streamAdded = p.payloadLength > 0 && (sr.segment & STREAM_ADDED) !== 0;
         if (sr.newLength > 0) {
-          this.stream = sr.buffer.subarray(sr.start, sr.end);
+          this.streamData = sr.buffer;
+          this.streamStart = sr.start;
+          this.streamEnd = sr.end;
+          this.streamOffset = sr.streamOffset;
           this.streamInspected = sr.end - sr.newLength - sr.start;
           // The payload is in the window unchanged when it brought new bytes, overlapped
           // nothing differently, and any already-received part of it is within the lookbehind.
@@ -317,7 +325,7 @@ export class PacketInspector implements DetectContext {
    * or the raw-stream inspection did not take — to server first — hands them all over
    * (acknowledged or not) and runs detection; onPseudoPacket reports its alerts. Cold path.
    */
-  private streamEnd(flow: Flow): void {
+  private flushAtFlowEnd(flow: Flow): void {
     const s = flow.streamState as TcpSession | null;
     const fi = flow.appState as FlowInspection | null;
     const fd = flow.detectState as FlowDetectState | null;
@@ -333,7 +341,9 @@ export class PacketInspector implements DetectContext {
       this.flow = flow;
       this.flowDetect = fd;
       this.flowId = flow.id;
-      this.stream = null;
+      this.streamData = null;
+      this.streamStart = this.streamEnd = 0;
+      this.streamOffset = -1;
       this.streamInspected = 0;
       this.streamAdded = false;
       this.payloadInStream = false;
@@ -364,14 +374,17 @@ export class PacketInspector implements DetectContext {
     const fd = flow.detectState as FlowDetectState | null;
     if (app === null || app.http === null || fd === null || fd.passed || fd.dropped) return;
     const saved = {
-      packet: this.packet, stream: this.stream, streamInspected: this.streamInspected, streamAdded: this.streamAdded,
+      packet: this.packet, streamData: this.streamData, streamStart: this.streamStart, streamEnd: this.streamEnd,
+      streamOffset: this.streamOffset, streamInspected: this.streamInspected, streamAdded: this.streamAdded,
       payloadInStream: this.payloadInStream, flowState: this.flowState,
     };
     for (let dir = 0; dir < 2; dir++) {
       const toServer = dir === 0;
       this.packet = this.pseudoPacket(flow, toServer);
       this.result = null;
-      this.stream = null;
+      this.streamData = null;
+      this.streamStart = this.streamEnd = 0;
+      this.streamOffset = -1;
       this.streamInspected = 0;
       this.streamAdded = false;
       this.payloadInStream = false;
@@ -385,7 +398,10 @@ export class PacketInspector implements DetectContext {
       this.onPseudoPacket?.(this);
     }
     this.packet = saved.packet;
-    this.stream = saved.stream;
+    this.streamData = saved.streamData;
+    this.streamStart = saved.streamStart;
+    this.streamEnd = saved.streamEnd;
+    this.streamOffset = saved.streamOffset;
     this.streamInspected = saved.streamInspected;
     this.streamAdded = saved.streamAdded;
     this.payloadInStream = saved.payloadInStream;
@@ -455,7 +471,11 @@ export class PacketInspector implements DetectContext {
     if (!all && !force && !r.triggerRaw && limit - r.rawProgress < RAW_CHUNK_SIZE) return;
     const base = r.bufferStart;
     const from = Math.max(base, r.rawProgress - this.streams.config.limits.lookbehind);
-    this.stream = r.rawBuffer.subarray(from - base, limit - base);
+    // IDS windows move by acknowledgement, not packet by packet: scanned whole (no resume).
+    this.streamData = r.rawBuffer;
+    this.streamStart = from - base;
+    this.streamEnd = limit - base;
+    this.streamOffset = -1;
     this.streamInspected = Math.max(0, r.rawProgress - from);
     r.rawProgress = limit;
     r.triggerRaw = false;

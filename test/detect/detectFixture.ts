@@ -34,6 +34,7 @@ export function packet(s: PacketSpec): Packet {
   const data = new Uint8Array(hdr + payload.length);
   data.set(payload, hdr);
   p.data = data;
+  p.dataEnd = data.length;
   p.ipVersion = 4;
   p.l3Offset = 0;
   p.l4Offset = 20;
@@ -58,7 +59,17 @@ export class TestContext implements DetectContext {
   toServer = true;
   flowId = 1;
   flowDetect: FlowDetectState | null = null;
-  stream: Uint8Array | null = null;
+  streamData: Uint8Array | null = null;
+  streamStart = 0;
+  streamEnd = 0;
+  streamOffset = -1;
+  /** The whole stream window at once (offset unknown: whole-window prefilter). */
+  set stream(b: Uint8Array | null) {
+    this.streamData = b;
+    this.streamStart = 0;
+    this.streamEnd = b === null ? 0 : b.length;
+    this.streamOffset = -1;
+  }
   appProto = '';
   txId = -1;
   buffers = new Map<number, Uint8Array[]>();

@@ -1,0 +1,86 @@
+// Per-packet engine cost, measured in one process so that rule loading and the machine's
+// other load stay out of the figures (CPU time of this process, not wall time):
+//   node --trace-gc dist/bench/enginePerf.js RULES PCAP [ROUNDS]
+// prints rule load/compile CPU time and heap, then per round the replay's packets/s of CPU
+// time, then the raw Aho-Corasick scan rate of the rule set's payload automaton over the
+// pcap's bytes. Lines between "enginePerf: replay begin/end" markers are the GC trace of the
+// replay rounds alone; bytes allocated ≈ the sum over those GCs of (heap before this GC − heap
+// after the previous one), divided by the packets of the rounds (docs/performance.md).
+import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
+import { Session } from 'node:inspector';
+import { prepareReplayEngine, replayWithEngine } from '../src/cli/replay';
+import { AhoCorasick } from '../src/detect/ahoCorasick';
+import { BufferId } from '../src/detect/buffers';
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function main(): Promise<void> {
+  const [rules, pcap, roundsArg] = process.argv.slice(2);
+  if (!rules || !pcap) {
+    process.stderr.write('usage: enginePerf RULES PCAP [ROUNDS]\n');
+    process.exit(2);
+  }
+  const rounds = Number(roundsArg ?? 3);
+  const heap0 = v8.getHeapStatistics().used_heap_size;
+  const c0 = cpuMs();
+  const prepared = prepareReplayEngine({
+    ruleFiles: [rules], simulateIps: false,
+    settings: { 'vars.address-groups.HOME_NET': 'any', 'vars.address-groups.EXTERNAL_NET': 'any' },
+  }, 'skip');
+  const loadCpu = cpuMs() - c0;
+  if (global.gc) global.gc();
+  const heap1 = v8.getHeapStatistics().used_heap_size;
+  console.log(`enginePerf: rules ${prepared.rules.signatures.length} loaded, load+compile ${loadCpu.toFixed(0)} ms CPU ` +
+    `(compile ${prepared.engine.stats.compileMs} ms wall), engine heap ${((heap1 - heap0) / 1048576).toFixed(1)} MiB` +
+    `${global.gc ? '' : ' (run with --expose-gc for an exact heap figure)'}`);
+
+  // ENGINEPERF_HEAPPROF=FILE: sample the replay rounds' allocations (collected ones too) into
+  // a .heapprofile (Chrome DevTools format) to find what allocates per packet.
+  const heapProf = process.env.ENGINEPERF_HEAPPROF;
+  const session = new Session();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  if (heapProf) {
+    session.connect();
+    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
+  console.log('enginePerf: replay begin');
+  for (let r = 0; r < rounds; r++) {
+    const t = cpuMs();
+    const res = await replayWithEngine(prepared, [pcap], 'none');
+    const ms = cpuMs() - t;
+    console.log(`enginePerf: round ${r + 1}: ${res.stats.packets} packets, ${res.stats.alerts} alerts, ${ms.toFixed(0)} ms CPU, ` +
+      `${Math.round(res.stats.packets / (ms / 1000))} packets/s (CPU)`);
+  }
+  console.log('enginePerf: replay end');
+  if (heapProf) {
+    const res = await post('HeapProfiler.stopSampling') as { profile: unknown };
+    fs.writeFileSync(heapProf, JSON.stringify(res.profile));
+    session.disconnect();
+  }
+
+  // Raw scan rate: the payload fast patterns of every signature, one automaton, over the
+  // pcap file's bytes (headers included: a mix of text and binary like real traffic).
+  const patterns = new Map<string, Uint8Array>();
+  for (const s of prepared.rules.signatures) {
+    const fp = s.fastPattern;
+    if (fp && fp.bufferId === BufferId.PAYLOAD) patterns.set(Buffer.from(fp.bytes).toString('latin1').toLowerCase(), fp.bytes);
+  }
+  const tb = cpuMs();
+  const ac = new AhoCorasick([...patterns.values()]);
+  const buildMs = cpuMs() - tb;
+  const data = fs.readFileSync(pcap);
+  const sink = { hits: 0, hit(): void { this.hits++; } };
+  let bytes = 0;
+  const ts = cpuMs();
+  while (cpuMs() - ts < 2000) { ac.scanRange(data, 0, data.length, 0, sink); bytes += data.length; }
+  const scanMs = cpuMs() - ts;
+  console.log(`enginePerf: payload automaton ${patterns.size} patterns, ${ac.stateCount} states, built in ${buildMs.toFixed(0)} ms; ` +
+    `scan ${(bytes / 1048576 / (scanMs / 1000)).toFixed(0)} MiB/s (CPU), ${sink.hits} hits`);
+}
+
+void main();
