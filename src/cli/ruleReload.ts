@@ -15,15 +15,14 @@
 // signatures 1.0–1.3 s (62 MB) and deserialize 0.85–1.4 s — before re-attaching the keyword
 // classes, which the detect stage offers no way to do. Sharing would cost about what it saves.
 import * as fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { LateralError } from '../errors';
-import { loadDetectConfig, type DetectConfig } from '../detect/detectConfig';
+import type { DetectConfig } from '../detect/detectConfig';
 import { DetectEngine } from '../detect/detectEngine';
 import { loadRuleSources, ruleLines, type RuleSet, type RuleSource } from '../detect/ruleLoader';
 import { FlowbitTable, SkipRule } from '../detect/ruleBuilder';
 import { parseRule } from '../detect/ruleParser';
 import type { FlowDetectState } from '../detect/flowDetectState';
-import type { RuleLoadSummary } from '../verdict/createVerdictHandler';
+import { liveDetectConfig, ruleLoadSummary, type RuleLoadSummary } from '../verdict/createVerdictHandler';
 import type { PacketInspector } from '../verdict/packetInspector';
 
 /** What the main thread hands every worker for one reload. */
@@ -46,35 +45,6 @@ export function readRuleSources(files: readonly string[]): RuleSource[] {
 }
 
 /**
- * The engine configuration exactly as createVerdictHandler builds it at start: the YAML, and
- * EXTERNAL_NET = any live unless the YAML names it (east-west, docs/run.md).
- */
-export function liveDetectConfig(configPath: string | undefined, monitor: boolean): DetectConfig {
-  const config = loadDetectConfig(configPath);
-  if (!yamlNamesExternalNet(configPath)) config.addressVars.set('EXTERNAL_NET', 'any');
-  config.ipsMode = !monitor;
-  return config;
-}
-
-function yamlNamesExternalNet(configPath: string | undefined): boolean {
-  if (configPath === undefined) return false;
-  const doc = parseYaml(fs.readFileSync(configPath, 'utf8').replace(/^%YAML.*\n/, ''), { strict: false, uniqueKeys: false }) as unknown;
-  const groups = (doc as { vars?: { 'address-groups'?: Record<string, unknown> } } | null)?.vars?.['address-groups'];
-  return groups !== null && typeof groups === 'object' && 'EXTERNAL_NET' in groups;
-}
-
-function summaryOf(set: RuleSet, config: DetectConfig, t0: number): RuleLoadSummary {
-  return {
-    loaded: set.signatures.length,
-    skipped: set.skipped.length + set.errors.length,
-    errors: set.errors.map((e) => e.message),
-    skippedRules: set.skipped.slice(0, 20),
-    externalNet: config.addressVars.get('EXTERNAL_NET') ?? '',
-    loadMs: performance.now() - t0,
-  };
-}
-
-/**
  * Main thread: parse the new rules aside. Unlike the first load (which loads around broken
  * rules, as Suricata does), a reload is all or nothing: an operator who edits a file and
  * breaks a rule keeps the running set and is told where. Throws LateralError (the first
@@ -93,7 +63,7 @@ export function validateRuleReload(files: readonly string[], configPath: string 
   if (set.signatures.length === 0) {
     throw new LateralError('LATERAL_ERR_RULE_PARSE', 'no rule loaded from the new rule files; refusing to replace the running rules with none', { file: files.join(', '), line: 0 });
   }
-  return { sources, summary: summaryOf(set, config, t0) };
+  return { sources, summary: ruleLoadSummary(set, config, t0) };
 }
 
 /** Where the worker's reload time went; `longestSliceMs` is the longest the queue waited. */
@@ -139,7 +109,7 @@ export async function compileRuleReloadInSlices(
   const engine = DetectEngine.compile(set, config);
   const t2 = performance.now();
   longest = Math.max(longest, t2 - sliceStart);
-  return { engine, summary: summaryOf(set, config, t0), timing: { parseMs: t1 - t0, compileMs: t2 - t1, slices: slices + 1, longestSliceMs: longest } };
+  return { engine, summary: ruleLoadSummary(set, config, t0), timing: { parseMs: t1 - t0, compileMs: t2 - t1, slices: slices + 1, longestSliceMs: longest } };
 }
 
 /** One rule into `set`, exactly as src/detect/ruleLoader.ts loadRuleSources does it. */

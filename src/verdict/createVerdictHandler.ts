@@ -9,8 +9,8 @@ import type { PacketVerdictHandler } from './packetVerdictHandler';
 import { AcceptAllHandler } from './acceptAllHandler';
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { loadDetectConfig } from '../detect/detectConfig';
-import { loadRuleFiles, type SkippedRule } from '../detect/ruleLoader';
+import { loadDetectConfig, type DetectConfig } from '../detect/detectConfig';
+import { loadRuleFiles, type RuleSet, type SkippedRule } from '../detect/ruleLoader';
 import { DetectEngine } from '../detect/detectEngine';
 import { PacketInspector } from './packetInspector';
 import { EngineVerdictHandler } from './engineVerdictHandler';
@@ -56,26 +56,36 @@ export interface CreatedVerdictHandler {
 export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVerdictHandler {
   if (options.ruleFiles.length === 0) return { handler: new AcceptAllHandler(), engine: null, rules: null };
   const t0 = performance.now();
-  const config = loadDetectConfig(options.configPath);
-  if (!yamlSetsExternalNet(options.configPath)) config.addressVars.set('EXTERNAL_NET', 'any');
-  config.ipsMode = !options.monitor;
+  const config = liveDetectConfig(options.configPath, options.monitor);
   const set = loadRuleFiles([...options.ruleFiles], config);
   const engine = DetectEngine.compile(set, config);
   // Live, a restart must not leave established connections uninspected: midstream pickup.
   const inspector = new PacketInspector(engine, { midstream: options.midstream ?? true, maxFlows: options.maxFlows ?? 65536 });
   const bypass = { ...loadBypassOptions(options.configPath), ...options.bypass };
   const handler = new EngineVerdictHandler(inspector, null, bypass);
+  return { handler, engine: handler, rules: ruleLoadSummary(set, config, t0) };
+}
+
+/**
+ * The detection config of the live path: the YAML (or Suricata's defaults), EXTERNAL_NET `any`
+ * unless the YAML names it (east-west: both ends are home), drop rules drop unless monitoring.
+ */
+export function liveDetectConfig(configPath: string | undefined, monitor: boolean): DetectConfig {
+  const config = loadDetectConfig(configPath);
+  if (!yamlSetsExternalNet(configPath)) config.addressVars.set('EXTERNAL_NET', 'any');
+  config.ipsMode = !monitor;
+  return config;
+}
+
+/** What a (re)load reports; t0 is when it started (performance.now()). */
+export function ruleLoadSummary(set: RuleSet, config: DetectConfig, t0: number): RuleLoadSummary {
   return {
-    handler,
-    engine: handler,
-    rules: {
-      loaded: set.signatures.length,
-      skipped: set.skipped.length + set.errors.length,
-      errors: set.errors.map((e) => e.message),
-      skippedRules: set.skipped.slice(0, 20),
-      externalNet: config.addressVars.get('EXTERNAL_NET') ?? '',
-      loadMs: performance.now() - t0,
-    },
+    loaded: set.signatures.length,
+    skipped: set.skipped.length + set.errors.length,
+    errors: set.errors.map((e) => e.message),
+    skippedRules: set.skipped.slice(0, 20),
+    externalNet: config.addressVars.get('EXTERNAL_NET') ?? '',
+    loadMs: performance.now() - t0,
   };
 }
 

@@ -171,16 +171,7 @@ export class PacketInspector implements DetectContext {
       this.lastExpireSec = p.tsSec;
       this.flows.expire(p.tsSec);
     }
-    this.streamData = null;
-    this.streamStart = this.streamEnd = 0;
-    this.streamOffset = -1;
-    this.streamInspected = 0;
-    this.streamAdded = false;
-    this.payloadInStream = false;
-    this.appProto = '';
-    this.txId = -1;
-    this.app = null;
-    this.tx = null;
+    this.clearPacketContext();
 
     const lookup = this.flows.lookup(p);
     if (lookup === null) {
@@ -341,16 +332,7 @@ export class PacketInspector implements DetectContext {
       this.flow = flow;
       this.flowDetect = fd;
       this.flowId = flow.id;
-      this.streamData = null;
-      this.streamStart = this.streamEnd = 0;
-      this.streamOffset = -1;
-      this.streamInspected = 0;
-      this.streamAdded = false;
-      this.payloadInStream = false;
-      this.appProto = '';
-      this.txId = -1;
-      this.app = null;
-      this.tx = null;
+      this.clearPacketContext();
       let dirToServer = toServer;
       if (this.feedAcked(flow, fi, r, toServer, true)) dirToServer = !dirToServer;
       this.rawAcked(r, true, true);
@@ -382,18 +364,11 @@ export class PacketInspector implements DetectContext {
       const toServer = dir === 0;
       this.packet = this.pseudoPacket(flow, toServer);
       this.result = null;
-      this.streamData = null;
-      this.streamStart = this.streamEnd = 0;
-      this.streamOffset = -1;
-      this.streamInspected = 0;
-      this.streamAdded = false;
-      this.payloadInStream = false;
+      this.clearPacketContext();
       this.toServer = toServer;
       this.flowState = DetectFlowState.ESTABLISHED;
       this.app = app;
       this.appProto = appProtoName(AppProto.HTTP);
-      this.txId = -1;
-      this.tx = null;
       this.detectHttp(fi, app.http.transactions, toServer, false);
       this.onPseudoPacket?.(this);
     }
@@ -411,6 +386,20 @@ export class PacketInspector implements DetectContext {
     this.app = null;
     this.appProto = '';
     this.txId = -1;
+    this.tx = null;
+  }
+
+  /** The per-packet DetectContext fields, before a (pseudo) packet is inspected. */
+  private clearPacketContext(): void {
+    this.streamData = null;
+    this.streamStart = this.streamEnd = 0;
+    this.streamOffset = -1;
+    this.streamInspected = 0;
+    this.streamAdded = false;
+    this.payloadInStream = false;
+    this.appProto = '';
+    this.txId = -1;
+    this.app = null;
     this.tx = null;
   }
 
