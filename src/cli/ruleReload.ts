@@ -18,9 +18,7 @@ import * as fs from 'node:fs';
 import { LateralError } from '../errors';
 import type { DetectConfig } from '../detect/detectConfig';
 import { DetectEngine } from '../detect/detectEngine';
-import { loadRuleSources, ruleLines, type RuleSet, type RuleSource } from '../detect/ruleLoader';
-import { FlowbitTable, SkipRule } from '../detect/ruleBuilder';
-import { parseRule } from '../detect/ruleParser';
+import { addRule, emptyRuleSet, loadRuleSources, ruleLines, type RuleSet, type RuleSource } from '../detect/ruleLoader';
 import type { FlowDetectState } from '../detect/flowDetectState';
 import { liveDetectConfig, ruleLoadSummary, type RuleLoadSummary } from '../verdict/createVerdictHandler';
 import type { PacketInspector } from '../verdict/packetInspector';
@@ -88,7 +86,7 @@ export async function compileRuleReloadInSlices(
 ): Promise<{ engine: DetectEngine; summary: RuleLoadSummary; timing: ReloadTiming }> {
   const t0 = performance.now();
   const config = liveDetectConfig(req.configPath, req.monitor);
-  const set: RuleSet = { signatures: [], skipped: [], errors: [], flowbits: new FlowbitTable() };
+  const set: RuleSet = emptyRuleSet();
   const seen = new Map<string, number>();
   let slices = 0;
   let longest = 0;
@@ -110,35 +108,6 @@ export async function compileRuleReloadInSlices(
   const t2 = performance.now();
   longest = Math.max(longest, t2 - sliceStart);
   return { engine, summary: ruleLoadSummary(set, config, t0), timing: { parseMs: t1 - t0, compileMs: t2 - t1, slices: slices + 1, longestSliceMs: longest } };
-}
-
-/** One rule into `set`, exactly as src/detect/ruleLoader.ts loadRuleSources does it. */
-function addRule(set: RuleSet, seen: Map<string, number>, file: string, line: number, text: string, config: DetectConfig): void {
-  const where = { file, line };
-  try {
-    const sig = parseRule(text, where, config, set.flowbits);
-    const key = `${sig.gid}:${sig.sid}`;
-    const prev = seen.get(key);
-    if (prev !== undefined) {
-      const old = set.signatures[prev]!;
-      if (sig.rev > old.rev) {
-        set.signatures[prev] = sig;
-        set.skipped.push({ file: old.location.file, line: old.location.line, sid: old.sid, reason: 'duplicate sid (replaced by a higher rev)' });
-      } else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `duplicate signature ${key} (rev ${sig.rev} not newer than rev ${old.rev})`, where));
-      return;
-    }
-    seen.set(key, set.signatures.length);
-    set.signatures.push(sig);
-  } catch (e) {
-    if (e instanceof SkipRule) set.skipped.push({ file, line, sid: sidOf(text), reason: e.reason });
-    else if (e instanceof LateralError) set.errors.push(e);
-    else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `internal error: ${(e as Error).message}`, where, { cause: e }));
-  }
-}
-
-function sidOf(text: string): number {
-  const m = /[(;]\s*sid\s*:\s*(\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
 }
 
 /**

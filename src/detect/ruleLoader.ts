@@ -59,35 +59,46 @@ export function ruleLines(text: string): Array<{ line: number; text: string }> {
 }
 
 export function loadRuleSources(sources: RuleSource[], config: DetectConfig): RuleSet {
-  const set: RuleSet = { signatures: [], skipped: [], errors: [], flowbits: new FlowbitTable() };
+  const set = emptyRuleSet();
   const seen = new Map<string, number>();
   for (const src of sources) {
-    for (const { line, text } of ruleLines(src.text)) {
-      const where = { file: src.file, line };
-      try {
-        const sig = parseRule(text, where, config, set.flowbits);
-        // Suricata: a duplicate gid:sid with a higher rev replaces the loaded one; otherwise
-        // the duplicate is an error ("Duplicate signature").
-        const key = `${sig.gid}:${sig.sid}`;
-        const prev = seen.get(key);
-        if (prev !== undefined) {
-          const old = set.signatures[prev]!;
-          if (sig.rev > old.rev) {
-            set.signatures[prev] = sig;
-            set.skipped.push({ file: old.location.file, line: old.location.line, sid: old.sid, reason: 'duplicate sid (replaced by a higher rev)' });
-          } else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `duplicate signature ${key} (rev ${sig.rev} not newer than rev ${old.rev})`, where));
-          continue;
-        }
-        seen.set(key, set.signatures.length);
-        set.signatures.push(sig);
-      } catch (e) {
-        if (e instanceof SkipRule) set.skipped.push({ file: src.file, line, sid: sidOf(text), reason: e.reason });
-        else if (e instanceof LateralError) set.errors.push(e);
-        else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `internal error: ${(e as Error).message}`, where, { cause: e }));
-      }
-    }
+    for (const { line, text } of ruleLines(src.text)) addRule(set, seen, src.file, line, text, config);
   }
   return set;
+}
+
+export function emptyRuleSet(): RuleSet {
+  return { signatures: [], skipped: [], errors: [], flowbits: new FlowbitTable() };
+}
+
+/**
+ * One rule line into `set` (`seen`: gid:sid -> index in set.signatures). A rule that parses is
+ * added; an unsupported one is skipped with its reason; a broken one is an error (file:line).
+ * Reloads add rules in slices through this same function (src/cli/ruleReload.ts).
+ */
+export function addRule(set: RuleSet, seen: Map<string, number>, file: string, line: number, text: string, config: DetectConfig): void {
+  const where = { file, line };
+  try {
+    const sig = parseRule(text, where, config, set.flowbits);
+    // Suricata: a duplicate gid:sid with a higher rev replaces the loaded one; otherwise
+    // the duplicate is an error ("Duplicate signature").
+    const key = `${sig.gid}:${sig.sid}`;
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      const old = set.signatures[prev]!;
+      if (sig.rev > old.rev) {
+        set.signatures[prev] = sig;
+        set.skipped.push({ file: old.location.file, line: old.location.line, sid: old.sid, reason: 'duplicate sid (replaced by a higher rev)' });
+      } else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `duplicate signature ${key} (rev ${sig.rev} not newer than rev ${old.rev})`, where));
+      return;
+    }
+    seen.set(key, set.signatures.length);
+    set.signatures.push(sig);
+  } catch (e) {
+    if (e instanceof SkipRule) set.skipped.push({ file, line, sid: sidOf(text), reason: e.reason });
+    else if (e instanceof LateralError) set.errors.push(e);
+    else set.errors.push(new LateralError('LATERAL_ERR_RULE_PARSE', `internal error: ${(e as Error).message}`, where, { cause: e }));
+  }
 }
 
 export function loadRuleFiles(files: string[], config: DetectConfig): RuleSet {
