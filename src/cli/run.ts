@@ -320,10 +320,11 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
   if (rules !== null) metrics.recordRuleLoad({ loaded: rules.loaded, skipped: rules.skipped, success: true, timeSec: Date.now() / 1000 });
   // [cdocker] container address groups (@label:tier=db ...) and lateral.mode labels → workers
   let containerRules: { close(): void } = { close: () => undefined };
+  const postToWorkers = (cmd: WorkerCommand): void => {
+    for (const w of workers) w.worker.postMessage(cmd);
+  };
   try {
-    containerRules = followContainerRules(docker, opts.containersFile, workers[0]?.addressGroups ?? [], (cmd) => {
-      for (const w of workers) w.worker.postMessage(cmd);
-    }, log);
+    containerRules = followContainerRules(docker, opts.containersFile, workers[0]?.addressGroups ?? [], postToWorkers, log);
   } catch (e) {
     docker?.close();
     await Promise.all(workers.map(stopWorker));
@@ -495,7 +496,16 @@ async function runWithHup(argv: readonly string[], setHupHandler: (f: () => void
     const answers = await Promise.all(workers.map((w) => askWorker(w, req)));
     const failed = answers.filter((a): a is Extract<WorkerMessage, { type: 'reload-failed' }> => a.type === 'reload-failed');
     const done = answers.filter((a): a is Extract<WorkerMessage, { type: 'reloaded' }> => a.type === 'reloaded');
-    if (done.length > 0) running = done[0]!.rules;
+    if (done.length > 0) {
+      running = done[0]!.rules;
+      // [cdocker] The new rules may name container groups the old ones did not: follow them all.
+      containerRules.close();
+      try {
+        containerRules = followContainerRules(docker, opts.containersFile, done[0]!.addressGroups, postToWorkers, log);
+      } catch (e) {
+        log(`container address groups after reload: ${(e as Error).message}`);
+      }
+    }
     if (failed.length > 0) {
       // Workers that compiled run the new rules, the others their old ones: say which.
       reloadStatus(gen, startedAtMs, false, `failed in queue(s) ${failed.map((f) => `${f.queue} (${f.message})`).join(', ')}; ${done.length} of ${workers.length} workers run the new rules`);

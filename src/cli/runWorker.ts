@@ -87,6 +87,8 @@ export type WorkerMessage =
       longestStallMs: number;
       /** Flows whose detection state (flowbits, pass/drop) was carried over. */
       flowsKept: number;
+      /** [cdocker] Container address groups the new rules use (new ones start empty). */
+      addressGroups: AddressGroupRef[];
     }
   | { type: 'reload-failed'; queue: number; generation: number; message: string };
 
@@ -249,6 +251,7 @@ async function reload(req: RuleReloadRequest): Promise<void> {
       parseMs: compiled.timing.parseMs,
       longestStallMs: compiled.timing.longestSliceMs,
       flowsKept,
+      addressGroups: addressGroupRefs(),
     } satisfies WorkerMessage);
   } catch (e) {
     // The old engine is untouched: the swap is the last step.

@@ -76,6 +76,30 @@ if (!root) {
       assert.is(a.dest_container!.name, 'db');
     }
   });
+
+  test('a reload that brings a new @container group: the group is resolved and enforced without a restart', async () => {
+    const l = lab!;
+    const layout = path.join(dir, 'lab.json');
+    fs.writeFileSync(layout, JSON.stringify(l));
+    const rules = path.join(dir, 'reload.rules');
+    fs.writeFileSync(rules, 'alert tcp any any -> any any (msg:"plain"; content:"PING"; sid:1899210; rev:1;)\n');
+    const pidFile = path.join(dir, 'run.pid');
+    const q = uniqueQueue();
+    running = new LateralProcess([
+      'run', '--bridge', l.bridge, '--queues', String(q), '--instance', instance, '--hook', 'forward',
+      '--summary-interval', '0', '--rules', rules, '--containers', layout, '--pid-file', pidFile,
+    ]);
+    await running.ready(60_000);
+    assert.match((await redis(l, 'CONFIG', 'GET', 'maxmemory')).stdout, 'maxmemory', 'no group rule yet: CONFIG passes');
+    fs.writeFileSync(rules, 'drop tcp @container:attacker any -> any 6379 (msg:"attacker reconfigures"; flow:to_server; content:"CONFIG"; nocase; sid:1899211; rev:1;)\n');
+    const reload = await lateralCli(['reload', '--pid-file', pidFile]);
+    assert.is(reload.code, 0, reload.stdout + reload.stderr);
+    assert.match(running.stderr, /container address groups: @container:attacker=[12] \(addresses, from --containers /);
+    const attack = await redis(l, 'CONFIG', 'SET', 'dir', '/tmp');
+    assert.not.ok(/^(OK|ERR)/.test(attack.stdout.trim()), `after the reload the attacker's CONFIG SET must not reach redis: ${attack.stdout}`);
+    assert.is((await redis(l, 'PING')).stdout.trim(), 'PONG', 'normal traffic passes');
+    assert.is(await running.stop('SIGINT'), 0, running.stderr);
+  });
 }
 
 test.run();
