@@ -37,9 +37,20 @@ t.before(async () => {
   lab = await labUp(name);
 });
 
-t.after.each(() => {
+t.after.each(async () => {
   if (running && running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+  await forgetFloodConntrack();
 });
+
+/**
+ * The floods' spoofed sources leave up to the whole conntrack table behind (262,144 entries
+ * here, SYN_SENT lives 120 s): later tests' new connections would be dropped as "table full".
+ * The entries towards the lab's web namespace are this test's own; delete them.
+ */
+async function forgetFloodConntrack(): Promise<void> {
+  if (lab === undefined) return;
+  await sh('conntrack', ['-D', '-d', lab.namespaces.web.ip], 60_000);
+}
 
 t.after(async () => {
   await lateralCli(['uninstall', '--instance', instance]);
@@ -89,6 +100,7 @@ async function flood(hpingArgs: string[]): Promise<FloodRun> {
   flooding = false;
   await legit;
   maxRss = Math.max(maxRss, rssMiB(pid));
+  await forgetFloodConntrack();
   const sent = Number(/(\d+) packets transmitted/.exec(h.stdout + h.stderr)?.[1] ?? NaN);
   return { sent, legitOk, legitTried, maxRss };
 }
