@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { META_STRIDE, MetaField, NfVerdict } from '../../src/capture/native';
-import { PacketBatch } from '../../src/capture/packetBatch';
+import { NfVerdict } from '../../src/capture/native';
+import { ipv4BatchOf } from '../support/packetBatch';
 import { createVerdictHandler } from '../../src/verdict/createVerdictHandler';
 import { alertRecordsOf } from '../../src/output/alertRecords';
 import type { AlertRecordInput } from '../../src/output/eveAlert';
@@ -20,23 +20,6 @@ import { ip4, ipv4, tcpSegment } from '../decode/craft';
 const WEB = '10.9.0.2';
 const DB = '10.9.0.3';
 const ATTACKER = '10.9.0.4';
-
-function batchOf(packets: number[][]): PacketBatch {
-  const meta = new Uint32Array(META_STRIDE * packets.length);
-  const arena = new ArrayBuffer(2048 * packets.length);
-  const bytes = new Uint8Array(arena);
-  packets.forEach((p, i) => {
-    bytes.set(p, 2048 * i);
-    meta[i * META_STRIDE + MetaField.ID] = 1 + i;
-    meta[i * META_STRIDE + MetaField.OFFSET] = 2048 * i;
-    meta[i * META_STRIDE + MetaField.CAP_LEN] = p.length;
-    meta[i * META_STRIDE + MetaField.ORIG_LEN] = p.length;
-    meta[i * META_STRIDE + MetaField.HW_PROTOCOL] = 0x0800;
-  });
-  const b = new PacketBatch(0, arena, meta, 0x100000, 0x200000);
-  b.reset(packets.length);
-  return b;
-}
 
 function tcp(src: string, dst: string, sport: number, dport: number, seq: number, payload: string): number[] {
   return ipv4(src, dst, { proto: 6 }, tcpSegment(ip4(src), ip4(dst), { sport, dport, seq, ack: 1, flags: 0x18, payload }));
@@ -66,7 +49,7 @@ test('one batch: normal traffic accepted, the attack dropped by rule, the rest o
       tcp(ATTACKER, WEB, 42000, 80, 5000, 'GET /../../etc/passwd HTTP/1.1\r\n\r\n'), // retransmission
       tcp(WEB, DB, 41000, 6379, 1009, 'GET k\r\n'),
     ];
-    const batch = batchOf(packets);
+    const batch = ipv4BatchOf(packets);
     engine!.handleBatch(batch);
     assert.equal(Array.from(batch.verdicts.subarray(0, 4)), [NfVerdict.REPEAT, NfVerdict.DROP, NfVerdict.DROP, NfVerdict.REPEAT]);
     assert.is(alerts.length, 1);

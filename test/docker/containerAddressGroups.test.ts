@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { META_STRIDE, MetaField, NfVerdict } from '../../src/capture/native';
-import { PacketBatch } from '../../src/capture/packetBatch';
+import { NfVerdict } from '../../src/capture/native';
+import { ipv4BatchOf } from '../support/packetBatch';
 import { parseAddressSet, dynamicAddressGroup } from '../../src/detect/addressSet';
 import { LateralError } from '../../src/errors';
 import { createVerdictHandler } from '../../src/verdict/createVerdictHandler';
@@ -34,23 +34,6 @@ const noVars = (): string | undefined => undefined;
 function addr(a: string): Uint8Array {
   const b = new Uint8Array(16);
   assert.ok(parseIpAddress(a, b), a);
-  return b;
-}
-
-function batchOf(packets: number[][]): PacketBatch {
-  const meta = new Uint32Array(META_STRIDE * packets.length);
-  const arena = new ArrayBuffer(2048 * packets.length);
-  const bytes = new Uint8Array(arena);
-  packets.forEach((p, i) => {
-    bytes.set(p, 2048 * i);
-    meta[i * META_STRIDE + MetaField.ID] = 1 + i;
-    meta[i * META_STRIDE + MetaField.OFFSET] = 2048 * i;
-    meta[i * META_STRIDE + MetaField.CAP_LEN] = p.length;
-    meta[i * META_STRIDE + MetaField.ORIG_LEN] = p.length;
-    meta[i * META_STRIDE + MetaField.HW_PROTOCOL] = 0x0800;
-  });
-  const b = new PacketBatch(0, arena, meta, 0x100000, 0x200000);
-  b.reset(packets.length);
   return b;
 }
 
@@ -150,7 +133,7 @@ test('live verdicts: a group rule fires only once resolved, follows a moved cont
   ]);
   const exploit = (src: string, sport: number): number[] => tcp(src, '10.9.0.3', sport, 6379, 1000, 'CONFIG SET dir /tmp\r\n');
 
-  let batch = batchOf([exploit('10.9.0.4', 40001), tcp('10.9.0.4', '10.9.0.2', 40002, 80, 1, 'GET /../x HTTP/1.1\r\n\r\n')]);
+  let batch = ipv4BatchOf([exploit('10.9.0.4', 40001), tcp('10.9.0.4', '10.9.0.2', 40002, 80, 1, 'GET /../x HTTP/1.1\r\n\r\n')]);
   engine!.handleBatch(batch);
   assert.equal(Array.from(batch.verdicts.subarray(0, 2)), [NfVerdict.REPEAT, NfVerdict.REPEAT], 'unresolved groups match nothing');
   assert.equal(alerts.map((a) => a.sid), [4002]);
@@ -165,7 +148,7 @@ test('live verdicts: a group rule fires only once resolved, follows a moved cont
   assert.equal(update, [['@container:g4-attacker', ['10.9.0.4/32']], ['@label:g4tier=db', ['10.9.0.3/32']]]);
   assert.equal(applyAddressGroupUpdate(update), []);
   alerts.length = 0;
-  batch = batchOf([exploit('10.9.0.4', 40003), exploit('10.9.0.5', 40004)]);
+  batch = ipv4BatchOf([exploit('10.9.0.4', 40003), exploit('10.9.0.5', 40004)]);
   engine!.handleBatch(batch);
   assert.equal(Array.from(batch.verdicts.subarray(0, 2)), [NfVerdict.DROP, NfVerdict.REPEAT]);
   assert.equal(alerts.map((a) => [a.sid, a.blocked]), [[4001, true]]);
@@ -173,7 +156,7 @@ test('live verdicts: a group rule fires only once resolved, follows a moved cont
   // The attacker restarted with another address: the old one is no longer the attacker.
   applyAddressGroupUpdate([['@container:g4-attacker', ['10.9.0.5/32']]]);
   alerts.length = 0;
-  batch = batchOf([exploit('10.9.0.4', 40005), exploit('10.9.0.5', 40006)]);
+  batch = ipv4BatchOf([exploit('10.9.0.4', 40005), exploit('10.9.0.5', 40006)]);
   engine!.handleBatch(batch);
   assert.equal(Array.from(batch.verdicts.subarray(0, 2)), [NfVerdict.REPEAT, NfVerdict.DROP]);
   assert.equal(alerts.map((a) => a.sid), [4001]);
@@ -191,7 +174,7 @@ test('drop policy: between two monitor-mode containers the drop is an alert with
   const P = ContainerMode.PROTECT;
   const ips = ['10.8.0.2', '10.8.0.3', '10.8.0.4', '10.8.0.5'];
   engine!.dropPolicy = new ContainerModeTable({ ipv4: ips.map(parseIpv4), ipv4Modes: [M, M, P, M], ipv6: [], ipv6Modes: [] }, ContainerMode.PROTECT);
-  const batch = batchOf([
+  const batch = ipv4BatchOf([
     tcp('10.8.0.2', '10.8.0.3', 41001, 6379, 1, 'CONFIG SET dir /tmp\r\n'), // monitor -> monitor
     tcp('10.8.0.5', '10.8.0.4', 41002, 6379, 1, 'CONFIG SET dir /tmp\r\n'), // monitor -> protect
     tcp('10.8.0.2', '10.8.0.9', 41003, 6379, 1, 'CONFIG SET dir /tmp\r\n'), // monitor -> unlabelled (global protect)
