@@ -102,6 +102,8 @@ interface Prefilter {
   sigStart: Int32Array;
   sigCount: Int32Array;
   sigIds: Int32Array;
+  /** Per pattern: the inspect() stamp that last expanded it (a pattern's signatures once per packet). */
+  patternStamp: Uint32Array;
 }
 
 interface Group {
@@ -221,7 +223,7 @@ export class DetectEngine {
         entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
         const sigIds = new Int32Array(total);
         entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
-        prefilters.push({ bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds });
+        prefilters.push({ bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) });
       }
       return {
         always: Int32Array.from(always),
@@ -271,8 +273,20 @@ export class DetectEngine {
     this.addCandidates(patternId);
   }
 
+  /** The stamp wrapped: clear every mark stamped with an old value. */
+  private restartStamps(): void {
+    this.mark.fill(0);
+    for (const g of this.groups) {
+      g.payloadPrefilter?.patternStamp.fill(0);
+      for (const pf of g.prefilters) pf.patternStamp.fill(0);
+    }
+    this.stamp = 1;
+  }
+
   private addCandidates(patternId: number): void {
     const pf = this.curPrefilter!;
+    if (pf.patternStamp[patternId] === this.stamp) return;
+    pf.patternStamp[patternId] = this.stamp;
     const start = pf.sigStart[patternId]!, n = pf.sigCount[patternId]!;
     for (let k = 0; k < n; k++) {
       const num = pf.sigIds[start + k]!;
@@ -365,7 +379,7 @@ export class DetectEngine {
     const hasStream = ctx.streamData !== null && ctx.streamEnd > ctx.streamStart;
 
     // Candidates: always-evaluated signatures plus prefilter hits.
-    if (++this.stamp === 0xffffffff) { this.mark.fill(0); this.stamp = 1; }
+    if (++this.stamp === 0xffffffff) this.restartStamps();
     this.candCount = 0;
     const pp = g.payloadPrefilter;
     if (pp !== null) {

@@ -460,11 +460,12 @@ export class PacketInspector implements DetectContext {
     if (!all && !force && !r.triggerRaw && limit - r.rawProgress < RAW_CHUNK_SIZE) return;
     const base = r.bufferStart;
     const from = Math.max(base, r.rawProgress - this.streams.config.limits.lookbehind);
-    // IDS windows move by acknowledgement, not packet by packet: scanned whole (no resume).
     this.streamData = r.rawBuffer;
     this.streamStart = from - base;
     this.streamEnd = limit - base;
-    this.streamOffset = -1;
+    // Acknowledged bytes never change (first copy wins), so the prefilter resumes where the
+    // previous window of this direction stopped instead of rescanning the lookbehind.
+    this.streamOffset = from;
     this.streamInspected = Math.max(0, r.rawProgress - from);
     r.rawProgress = limit;
     r.triggerRaw = false;

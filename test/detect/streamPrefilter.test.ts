@@ -12,7 +12,7 @@ import { LinkType, Packet, TcpFlag } from '../../src/decode/packet';
 import { defaultDetectConfig } from '../../src/detect/detectConfig';
 import { loadRuleSources } from '../../src/detect/ruleLoader';
 import { DetectEngine } from '../../src/detect/detectEngine';
-import { PacketInspector } from '../../src/verdict/packetInspector';
+import { DEFAULT_INSPECTOR_OPTIONS, PacketInspector } from '../../src/verdict/packetInspector';
 
 const SYN = TcpFlag.SYN, ACK = TcpFlag.ACK, PA = TcpFlag.PSH | TcpFlag.ACK;
 
@@ -68,8 +68,8 @@ function plan(text: string, r: () => number): Seg[] {
 }
 
 /** Per data segment, the sids alerted; and the engine's prefilter byte count. */
-function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean): { alerts: string[]; scanned: number } {
-  const inspector = new PacketInspector(engine);
+function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean, idsMode = false): { alerts: string[]; scanned: number } {
+  const inspector = new PacketInspector(engine, { ...DEFAULT_INSPECTOR_OPTIONS, idsMode });
   if (wholeWindow) Object.defineProperty(inspector, 'streamOffset', { get: () => -1, set: () => undefined });
   const ctx = new DecodeContext('all');
   const p = new Packet();
@@ -88,10 +88,17 @@ function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean): { alerts:
   push(true, cisn + 1, sisn + 1, ACK);
   const before = engine.prefilterBytes;
   const alerts: string[] = [];
-  segs.forEach((s, i) => {
-    push(true, cisn + 1 + s.offset, sisn + 1, PA, s.data);
+  let acked = 0;
+  const collect = (i: number): void => {
     const r = inspector.result!;
     for (let k = 0; k < r.alertCount; k++) alerts.push(`${i}:${r.alerts[k]!.sid}`);
+  };
+  segs.forEach((s, i) => {
+    push(true, cisn + 1 + s.offset, sisn + 1, PA, s.data);
+    collect(i);
+    // IDS timing inspects the raw stream when the server acknowledges it.
+    acked = Math.max(acked, s.offset + s.data.length);
+    if (idsMode) { push(false, sisn + 1, cisn + 1 + acked, ACK); collect(i); }
   });
   return { alerts, scanned: engine.prefilterBytes - before };
 }
@@ -125,6 +132,23 @@ test('each stream byte is scanned once, not once per window holding it', () => {
   assert.equal(inc.alerts, whole.alerts);
   assert.is(inc.scanned, text.length, 'incremental: every stream byte once');
   assert.ok(whole.scanned > 20 * text.length, `whole-window scanned ${whole.scanned} for ${text.length} stream bytes`);
+});
+
+test('IDS timing: windows that move by acknowledgement resume the scan too (same alerts, each byte once)', () => {
+  const engine = compile();
+  const r = rng(7);
+  const text = streamText(r);
+  const segs: Seg[] = [];
+  for (let at = 0; at < text.length; at += 100) segs.push({ offset: at, data: text.slice(at, at + 100) });
+  const inc = run(engine, segs, false, true);
+  const whole = run(engine, segs, true, true);
+  assert.equal(inc.alerts, whole.alerts);
+  assert.ok(inc.alerts.length > 10, `alerts ${inc.alerts.length}`);
+  // Each packet's payload is scanned as a packet too (IDS timing does not fold it into the
+  // stream); the stream's tail below one 2,560-byte raw chunk waits for more (no flow end here).
+  const streamScanned = inc.scanned - text.length;
+  assert.ok(streamScanned <= text.length && streamScanned > text.length - 2560, `stream bytes scanned ${streamScanned} of ${text.length}`);
+  assert.ok(whole.scanned > 2.5 * text.length, `whole-window scanned ${whole.scanned} for ${text.length} stream bytes`);
 });
 
 test('a fast pattern seen packets earlier still makes its rule a candidate when the rest arrives', () => {
