@@ -135,6 +135,7 @@ export async function replayWithEngine(
   pcapPaths: readonly string[],
   checksumMode: ChecksumMode,
   onAlert?: (alert: AlertRecordInput) => void,
+  pace?: () => Promise<void> | null,
 ): Promise<ReplayResult> {
   const { engine, rules } = prepared;
   engine.resetThresholds();
@@ -172,6 +173,11 @@ export async function replayWithEngine(
           packet.pcapIndex = index;
           decodePacket(packet, record.data, record.linkType, decodeContext);
           stats.packets++;
+          // The loop never yields by itself: let the alert consumer (EVE writer) catch up.
+          if (pace !== undefined && (index & 255) === 0) {
+            const wait = pace();
+            if (wait !== null) await wait;
+          }
           const verdict = inspector.inspect(packet);
           if (verdict === Verdict.DROP_FLOW || verdict === Verdict.DROP_PACKET) stats.dropped++;
           const r = inspector.result;
@@ -254,14 +260,15 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
   for (const e of prepared.rules.errors.slice(0, 5)) stderr.write(`lateral replay: rule error (rule not loaded): ${e.message}\n`);
   if (prepared.rules.errors.length > 5) stderr.write(`lateral replay: ... ${prepared.rules.errors.length - 5} more rule errors\n`);
   for (const w of prepared.addressGroupWarnings) stderr.write(`lateral replay: warning: ${w}\n`);
-  const eve = new EveWriter(args.strings.get('eve') ?? '-');
+  // Offline, nothing may be lost: the writer keeps every record and paces the replay.
+  const eve = new EveWriter(args.strings.get('eve') ?? '-', { whenFull: 'wait' });
   const budgetBefore = pcreBudget.exceeded;
   const onBudget = (message: unknown): void => {
     const ev = message as PcreBudgetEvent;
     stderr.write(`lateral replay: pcre of sid ${ev.sid} saw only ${ev.window} of ${ev.length} bytes (cost bound, docs/hardening.md)\n`);
   };
   pcreBudgetChannel.subscribe(onBudget);
-  const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)));
+  const result = await replayWithEngine(prepared, args.positionals, k, (alert) => eve.write(formatEveAlert(alert)), () => (eve.full ? eve.flush() : null));
   await eve.close();
   pcreBudgetChannel.unsubscribe(onBudget);
   const budgetExceeded = pcreBudget.exceeded - budgetBefore;
@@ -279,6 +286,9 @@ export async function runReplay(argv: readonly string[], stderr: NodeJS.Writable
   );
   const eveStats = eve.stats();
   const lost = eveStats.droppedBacklog + eveStats.droppedIoError;
-  if (lost > 0) stderr.write(`lateral replay: ${lost} EVE records could not be written (${eveStats.ioErrors} I/O errors)\n`);
+  if (lost > 0) {
+    stderr.write(`lateral replay: ${lost} EVE records could not be written (${eveStats.ioErrors} I/O errors): the EVE output is incomplete\n`);
+    return 1;
+  }
   return 0;
 }

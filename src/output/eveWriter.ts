@@ -3,7 +3,9 @@
 // write() only queues the line; one asynchronous write at a time drains the queue in chunks.
 // The queue is bounded in bytes: when it is full (slow disk, stalled pipe) or a write fails
 // (ENOSPC, EIO), the records are dropped and counted, never retried in a loop and never
-// allowed to stall the caller. reopen() (wired to SIGUSR1) closes and reopens the path after
+// allowed to stall the caller. An offline producer (replay) that must lose nothing opts into
+// `whenFull: 'wait'`: the queue then grows past the bound and the producer awaits flush()
+// whenever `full` says so, so the disk paces it instead of records being dropped. reopen() (wired to SIGUSR1) closes and reopens the path after
 // the write in flight, the way logrotate's `postrotate kill -USR1` expects.
 
 import * as fs from 'node:fs';
@@ -14,6 +16,11 @@ export interface EveWriterOptions {
   maxBacklogBytes?: number;
   /** Most bytes handed to one write(2). Default 1 MiB. */
   maxChunkBytes?: number;
+  /**
+   * What a full backlog does to a new record: 'drop' (default: the live path never waits) or
+   * 'wait' (kept; the producer must await flush() while `full` is true).
+   */
+  whenFull?: 'drop' | 'wait';
   /** Called on the first I/O error after a success (not per failed chunk), to log it. */
   onError?: (err: Error) => void;
 }
@@ -42,6 +49,7 @@ export class EveWriter {
   private readonly toStdout: boolean;
   private readonly maxBacklog: number;
   private readonly maxChunk: number;
+  private readonly dropWhenFull: boolean;
   private readonly onError: ((err: Error) => void) | undefined;
 
   private queue: string[] = [];
@@ -69,6 +77,7 @@ export class EveWriter {
     this.toStdout = target === '-';
     this.maxBacklog = options.maxBacklogBytes ?? DEFAULT_BACKLOG;
     this.maxChunk = options.maxChunkBytes ?? DEFAULT_CHUNK;
+    this.dropWhenFull = (options.whenFull ?? 'drop') === 'drop';
     this.onError = options.onError;
     if (this.toStdout) {
       this.fd = null;
@@ -95,7 +104,7 @@ export class EveWriter {
       return false;
     }
     // Bytes are counted as UTF-16 units: an upper bound that needs no encoding pass here.
-    if (this.backlogBytes + line.length > this.maxBacklog) {
+    if (this.dropWhenFull && this.backlogBytes + line.length > this.maxBacklog) {
       this.droppedBacklog++;
       return false;
     }
@@ -103,6 +112,11 @@ export class EveWriter {
     this.backlogBytes += line.length;
     if (!this.writing) this.pump();
     return true;
+  }
+
+  /** The backlog has reached its bound: a 'wait' producer should await flush() now. */
+  get full(): boolean {
+    return this.backlogBytes >= this.maxBacklog;
   }
 
   /** Closes and reopens the file after the write in flight (logrotate). No-op for stdout. */
