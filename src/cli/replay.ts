@@ -49,6 +49,7 @@ export interface ReplayStats {
 }
 
 export interface ReplayResult {
+  /** Every alert, unless an onAlert consumer took them as they came (then empty). */
   alerts: AlertRecordInput[];
   stats: ReplayStats;
   rules: RuleSet;
@@ -115,7 +116,8 @@ export function prepareReplayEngine(
 }
 
 /**
- * Replays the pcaps and returns every alert (and, through onAlert, streams them as they come).
+ * Replays the pcaps and returns every alert (or, given onAlert, streams them as they come and
+ * returns none: a long capture's alerts need not fit in memory).
  * Throws LateralError for a bad rules file, YAML or pcap; a pcap broken midway yields the
  * alerts of the packets before the damage, then the error.
  */
@@ -143,6 +145,7 @@ export async function replayWithEngine(
   const decodeContext = new DecodeContext(checksumMode);
   const packet = new Packet();
   const alerts: AlertRecordInput[] = [];
+  let alertCount = 0;
   const stats: ReplayStats = {
     packets: 0, alerts: 0, dropped: 0,
     rulesLoaded: rules.signatures.length, rulesSkipped: rules.skipped.length,
@@ -154,8 +157,9 @@ export async function replayWithEngine(
     const r = insp.result;
     if (r === null || r.alertCount === 0) return;
     for (const alert of alertRecordsOf(insp, r)) {
-      alerts.push(alert);
-      onAlert?.(alert);
+      alertCount++;
+      if (onAlert !== undefined) onAlert(alert);
+      else alerts.push(alert);
     }
   };
   const t1 = performance.now();
@@ -183,8 +187,9 @@ export async function replayWithEngine(
           const r = inspector.result;
           if (r !== null && r.alertCount > 0) {
             for (const alert of alertRecordsOf(inspector, r)) {
-              alerts.push(alert);
-              onAlert?.(alert);
+              alertCount++;
+              if (onAlert !== undefined) onAlert(alert);
+              else alerts.push(alert);
             }
           }
         }
@@ -195,7 +200,7 @@ export async function replayWithEngine(
   } finally {
     inspector.flush();
     stats.inspectMs = performance.now() - t1;
-    stats.alerts = alerts.length;
+    stats.alerts = alertCount;
   }
   return { alerts, stats, rules };
 }
