@@ -13,7 +13,7 @@ import { corpusPath } from '../support/corpus';
 import { readNfqueueProc } from '../../src/capture/nfqueueProc';
 import { readReloadStatus } from '../../src/cli/runControl';
 import { LabLayout, labDown, labUp, lateralCli, LateralProcess, uniquePrefix, uniqueQueue } from '../live/labHarness';
-import { UdpCounter } from '../live/udpCounter';
+import { lossEvidence, lossEvidenceDelta, UdpCounter } from '../live/udpCounter';
 
 const name = uniquePrefix('rld');
 const instance = `t${name}`;
@@ -76,6 +76,7 @@ t('21 reloads under a counted UDP stream: nothing lost, everything judged, each 
   await running.ready();
   const web = lab.namespaces.web;
   traffic = new UdpCounter(lab.namespaces.attacker.netns, web.netns, web.ip, PORT, 400);
+  const evidenceBefore = lossEvidence(lab.namespaces.attacker.netns, web.netns);
   await traffic.ready();
 
   assert.ok(await traffic.marker('before', 2000), 'the marker passes under the alert-only rules');
@@ -111,6 +112,7 @@ t('21 reloads under a counted UDP stream: nothing lost, everything judged, each 
   assert.not.ok(await traffic.marker('after-broken', 600), 'still the drop rules after the refused reload');
 
   const counts = await traffic.finish();
+  const evidence = lossEvidenceDelta(evidenceBefore, lossEvidence(lab.namespaces.attacker.netns, web.netns));
   const proc = readNfqueueProc().filter((e) => e.queue === q || e.queue === q + 1);
   assert.is(proc.length, 2);
   const queueDropped = proc.reduce((n, e) => n + e.queueDropped, 0);
@@ -118,12 +120,13 @@ t('21 reloads under a counted UDP stream: nothing lost, everything judged, each 
   assert.is(await running.stop('SIGINT'), 0, running.stderr);
 
   console.log(
-    `  reload: ${RELOADS} reloads + 1 refused; legit sent ${counts.sent}, received ${counts.received} (dups ${counts.duplicates}); ` +
+    `  reload: ${RELOADS} reloads + 1 refused; legit sent ${counts.sent}, received ${counts.received} (dups ${counts.duplicates}; kernel: ${evidence || 'no drops'}); ` +
       `queue_dropped ${queueDropped} user_dropped ${userDropped}; lateral packets ${running.counter('packets')} accepted ${running.counter('accepted')} ` +
       `dropped ${running.counter('dropped')} unverdicted ${running.counter('unverdicted')} uninspected ${running.counter('uninspected')}`,
   );
   assert.ok(counts.sent > 2000, `a real stream: ${counts.sent}`);
-  assert.is(counts.received, counts.sent, 'every legitimate datagram arrived');
+  assert.is(counts.sendErrors, 0, 'the sender sent every datagram');
+  assert.is(counts.received, counts.sent, `every legitimate datagram arrived (missing ${counts.missing.join(',')}; kernel counters that moved: ${evidence || 'none'})`);
   assert.is(queueDropped, 0, 'NFQUEUE queue_dropped');
   assert.is(userDropped, 0, 'NFQUEUE user_dropped');
   assert.is(running.counter('reloads'), RELOADS);
@@ -157,6 +160,7 @@ t('reload to ET Open (24k rules) under the stream: the compile stalls the queue,
   await running.ready();
   const web = lab.namespaces.web;
   traffic = new UdpCounter(lab.namespaces.attacker.netns, web.netns, web.ip, PORT + 1, 400);
+  const evidenceBefore = lossEvidence(lab.namespaces.attacker.netns, web.netns);
   await traffic.ready();
   const rssBefore = rssMiB(running.child.pid!);
   writeRules(fs.readFileSync(etOpen, 'utf8') + DROPS);
@@ -167,6 +171,7 @@ t('reload to ET Open (24k rules) under the stream: the compile stalls the queue,
   assert.ok(!(await traffic.marker('et', 600)), 'the new rules (ET Open + the marker drop) are in force');
   const rssAfter = rssMiB(running.child.pid!);
   const counts = await traffic.finish();
+  const evidence = lossEvidenceDelta(evidenceBefore, lossEvidence(lab.namespaces.attacker.netns, web.netns));
   const proc = readNfqueueProc().filter((e) => e.queue === q || e.queue === q + 1);
   const queueDropped = proc.reduce((n, e) => n + e.queueDropped, 0);
   const userDropped = proc.reduce((n, e) => n + e.userDropped, 0);
@@ -174,10 +179,11 @@ t('reload to ET Open (24k rules) under the stream: the compile stalls the queue,
   assert.is(await running.stop('SIGINT', 60000), 0, running.stderr);
   const line = /reload 1: (.*)/.exec(running.stderr)?.[1] ?? '';
   console.log(
-    `  ET Open reload: ${reloadMs} ms end to end (${line}); RSS ${rssBefore} -> ${rssAfter} MiB; legit sent ${counts.sent}, received ${counts.received}; ` +
+    `  ET Open reload: ${reloadMs} ms end to end (${line}); RSS ${rssBefore} -> ${rssAfter} MiB; legit sent ${counts.sent}, received ${counts.received} (kernel: ${evidence || 'no drops'}); ` +
       `queue_dropped ${queueDropped} user_dropped ${userDropped} uninspected ${running.counter('uninspected')}; load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
   );
-  assert.is(counts.received, counts.sent, 'every legitimate datagram arrived');
+  assert.is(counts.sendErrors, 0, 'the sender sent every datagram');
+  assert.is(counts.received, counts.sent, `every legitimate datagram arrived (missing ${counts.missing.join(',')}; kernel counters that moved: ${evidence || 'none'})`);
   assert.is(queueDropped + userDropped, 0, 'the kernel queue held the packets during the compile');
   assert.is(running.counter('unverdicted'), 0);
   assert.is(running.counter('uninspected'), 0);
