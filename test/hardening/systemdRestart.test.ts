@@ -166,7 +166,9 @@ if (unavailable !== null) {
     assert.ok(r.filter((l) => l.includes('"lateral:main"')).length >= 5, r.join('\n'));
     const timing = await c!.show('lateral.service', ['ExecMainStartTimestampMonotonic', 'ActiveEnterTimestampMonotonic']);
     const readyMs = (Number(timing.ActiveEnterTimestampMonotonic) - Number(timing.ExecMainStartTimestampMonotonic)) / 1000;
-    console.log(`  boot: exec -> active (ExecStartPost saw the pid file) ${readyMs.toFixed(0)} ms`);
+    const boot = await c!.show('', ['UserspaceTimestampMonotonic', 'FinishTimestampMonotonic']);
+    const bootMs = (Number(boot.FinishTimestampMonotonic) - Number(boot.UserspaceTimestampMonotonic)) / 1000;
+    console.log(`  boot: systemd up in ${bootMs.toFixed(0)} ms; lateral exec -> active (ExecStartPost saw the pid file) ${readyMs.toFixed(0)} ms`);
     assert.ok(readyMs > 0);
     await judged('first start');
     // The in-process drop runs a few seconds after the start; under the unit it needs

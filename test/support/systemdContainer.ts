@@ -161,9 +161,9 @@ export class SystemdContainer {
     return sh('nsenter', ['-t', String(this.pid), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', cmd, ...args], timeoutMs);
   }
 
-  /** `systemctl show UNIT -p ...` as a map. */
+  /** `systemctl show UNIT -p ...` as a map ('' for the manager itself). */
   async show(unit: string, props: readonly string[]): Promise<Record<string, string>> {
-    const r = await this.exec('systemctl', ['show', unit, ...props.map((p) => `--property=${p}`)]);
+    const r = await this.exec('systemctl', ['show', ...(unit === '' ? [] : [unit]), ...props.map((p) => `--property=${p}`)]);
     if (r.code !== 0) throw new Error(`systemctl show ${unit}: ${r.stderr}`);
     const out: Record<string, string> = {};
     for (const line of r.stdout.split('\n')) {
