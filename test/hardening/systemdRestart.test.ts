@@ -8,6 +8,7 @@
 // Proven, each time from systemd's view and the kernel's:
 //  - systemd starts `lateral run` and the unit is active only once the queues are bound and
 //    the rules in (ExecStartPost waits for the pid file); capabilities end at CAP_NET_ADMIN;
+//  - `systemctl reload` (ExecReload=kill -HUP) reloads the rules in the same process;
 //  - kill -9 of the main PID (three times): systemd starts a new process (new MainPID,
 //    NRestarts + 1) that binds queues 0-1 again (its pid is a queue's netlink port id) and
 //    reinstalls the same rules, none twice (iptables-save before/after);
@@ -101,8 +102,8 @@ function boundQueues(): { queue: number; peerPortId: number }[] {
 }
 
 /** curl from the attacker namespace to the web namespace across the bridge. */
-async function fetch(urlPath: string): Promise<{ code: number; status: string }> {
-  const r = await c!.exec('ip', ['netns', 'exec', `${LAB}-attacker`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `http://${webIp}/${urlPath}`], 10000);
+async function fetch(urlPath: string, maxSec: number): Promise<{ code: number; status: string }> {
+  const r = await c!.exec('ip', ['netns', 'exec', `${LAB}-attacker`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', String(maxSec), `http://${webIp}/${urlPath}`], (maxSec + 10) * 1000);
   return { code: r.code, status: r.stdout.trim() };
 }
 
@@ -119,10 +120,10 @@ function blockedAlerts(): number {
 
 /** A legit request passes, the marker is dropped and a new blocked alert is written. */
 async function judged(when: string): Promise<void> {
-  const legit = await fetch('');
+  const legit = await fetch('', 5);
   assert.is(legit.status, '200', `${when}: a legit request crosses the bridge (curl ${legit.code})`);
   const before = blockedAlerts();
-  const marker = await fetch(MARKER);
+  const marker = await fetch(MARKER, 2); // dropped: curl times out (28)
   assert.is(marker.code, 28, `${when}: the marker request is dropped (curl ${marker.code}, HTTP ${marker.status})`);
   const deadline = Date.now() + 5000;
   while (blockedAlerts() === before && Date.now() < deadline) await sleep(50);
@@ -136,7 +137,7 @@ if (unavailable !== null) {
   t.before(async () => {
     const unit = fs.readFileSync(path.join(repoRoot, 'deploy', 'lateral.service'), 'utf8');
     c = await SystemdContainer.boot({
-      name: `${process.pid % 100000}`,
+      name: 'restart',
       files: {
         'etc/systemd/system/lateral.service': unit,
         'etc/systemd/system/lateral.service.d/systemd-test.conf': dropIn,
@@ -178,6 +179,23 @@ if (unavailable !== null) {
     const status = fs.readFileSync(`/proc/${c!.pid}/root/proc/${s.mainPid}/status`, 'utf8');
     assert.match(status, /^CapEff:\s+0000000000001000$/m, `${status}\n${await journal()}`);
     assert.match(status, /^CapBnd:\s+0000000000001000$/m);
+  });
+
+  t('systemctl reload (ExecReload, SIGHUP) reloads the rules in the same process', async () => {
+    const before = await unitState();
+    const r = await c!.exec('systemctl', ['reload', 'lateral.service']);
+    assert.is(r.code, 0, r.stderr);
+    // `lateral run` writes the outcome next to its pid file (what `lateral reload` waits for).
+    const status = `/proc/${c!.pid}/root/run/lateral/main.reload.json`;
+    const deadline = Date.now() + 30000;
+    while (!fs.existsSync(status) && Date.now() < deadline) await sleep(100);
+    const outcome = JSON.parse(fs.readFileSync(status, 'utf8')) as { pid: number; generation: number; ok: boolean; message: string };
+    assert.is(outcome.ok, true, outcome.message);
+    assert.is(outcome.generation, 1);
+    assert.is(outcome.pid, before.mainPid);
+    const after = await unitState();
+    assert.equal([after.mainPid, after.restarts, after.active], [before.mainPid, before.restarts, 'active'], 'no restart');
+    await judged('after the reload');
   });
 
   t('kill -9 of the main PID, three times: systemd restarts it, same rules once each, traffic judged again', async () => {

@@ -60,15 +60,24 @@ function ownCgroup2Dir(mount: string): string {
 export function systemdContainerUnavailable(): string | null {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root';
   if (!fs.existsSync(SYSTEMD)) return `${SYSTEMD} not installed (apt-get install systemd)`;
-  for (const tool of ['unshare', 'nsenter', 'pivot_root', 'systemctl']) {
+  for (const tool of ['unshare', 'nsenter', 'pivot_root', 'setpriv', 'systemctl']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} not installed`;
   }
-  if (cgroup2Mount() === null) return 'no cgroup2 hierarchy mounted (systemd needs one)';
+  const mount = cgroup2Mount();
+  if (mount === null) return 'no cgroup2 hierarchy mounted (systemd needs one)';
+  // systemd needs a cgroup of its own that it may write.
+  const probe = path.join(ownCgroup2Dir(mount), `lateral-systemd-probe-${process.pid}`);
+  try {
+    fs.mkdirSync(probe);
+    fs.rmdirSync(probe);
+  } catch (e) {
+    return `cannot create a cgroup below ${ownCgroup2Dir(mount)}: ${(e as Error).message}`;
+  }
   return null;
 }
 
 export interface SystemdContainerOptions {
-  /** 1-12 of a-z0-9: names the cgroup and the staging directory. */
+  /** a-z0-9: names the cgroup and the staging directory (with this process's pid). */
   name: string;
   /** Files below the container's root, e.g. 'etc/systemd/system/x.service' -> text. */
   files: Record<string, string>;
@@ -92,8 +101,10 @@ export class SystemdContainer {
 
   /** Builds the tree, boots systemd and waits until its boot is finished (running or degraded). */
   static async boot(opts: SystemdContainerOptions, timeoutMs = 60000): Promise<SystemdContainer> {
-    const stage = fs.mkdtempSync(path.join(os.tmpdir(), `lateral-systemd-${opts.name}-`));
-    const cgroup = path.join(ownCgroup2Dir(cgroup2Mount()!), `lateral-systemd-${opts.name}`);
+    sweepLeftovers();
+    const tag = `lateral-systemd-${process.pid}-${opts.name}`;
+    const stage = fs.mkdtempSync(path.join(os.tmpdir(), `${tag}-`));
+    const cgroup = path.join(ownCgroup2Dir(cgroup2Mount()!), tag);
     let c: SystemdContainer | undefined;
     try {
       const etc = path.join(stage, 'etc');
@@ -120,8 +131,10 @@ export class SystemdContainer {
       fs.mkdirSync(cgroup);
       // The shell joins the new cgroup, then unshare makes it the root of the cgroup
       // namespace: systemd sees that cgroup as the whole hierarchy. --kill-child: PID 1
-      // (and with it the namespace) dies if unshare is killed.
-      const child = spawn('sh', ['-c', 'echo $$ > "$1/cgroup.procs" && exec unshare --pid --fork --kill-child --mount --cgroup --net --uts --ipc "$2" "$3" "$4"', 'sh', cgroup, BOOT, stage, repoRoot], {
+      // (and with it the namespace) dies if unshare is killed; --pdeathsig: unshare is
+      // killed if this process dies (a test run killed by its timeout leaves no systemd).
+      const script = 'echo $$ > "$1/cgroup.procs" && exec setpriv --pdeathsig KILL unshare --pid --fork --kill-child --mount --cgroup --net --uts --ipc "$2" "$3" "$4"';
+      const child = spawn('sh', ['-c', script, 'sh', cgroup, BOOT, stage, repoRoot], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -198,6 +211,30 @@ export class SystemdContainer {
   /** True when nothing of the container is left: no cgroup, no staging tree. */
   gone(): boolean {
     return !fs.existsSync(this.cgroup) && !fs.existsSync(this.stage) && !fs.existsSync(`/proc/${this.pid}`);
+  }
+}
+
+/**
+ * Removes the cgroups and staging trees of earlier runs whose test process is dead (killed
+ * before destroy(): --pdeathsig took their systemd down, the directories stayed).
+ */
+function sweepLeftovers(): void {
+  const dead = (name: string): boolean => {
+    const m = /^lateral-systemd-(\d+)-/.exec(name);
+    if (!m) return false;
+    try {
+      process.kill(Number(m[1]), 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
+  const cgroupParent = ownCgroup2Dir(cgroup2Mount()!);
+  for (const d of fs.readdirSync(cgroupParent)) {
+    if (dead(d)) cleanup(path.join(os.tmpdir(), '.none'), path.join(cgroupParent, d));
+  }
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    if (dead(d)) cleanup(path.join(os.tmpdir(), d), path.join(cgroupParent, '.none'));
   }
 }
 
