@@ -14,8 +14,8 @@
 //    reinstalls the same rules, none twice (iptables-save before/after);
 //  - after every restart a legit request crosses the bridge and the marker is dropped again
 //    (a new "blocked" alert in the EVE file);
-//  - a start that keeps failing (bridge gone) is retried past systemd's default start limit
-//    and the IPS comes back by itself when the bridge returns;
+//  - a start that keeps failing (bridge gone) is retried without limit (StartLimitIntervalSec=0;
+//    systemd's default gave up after 5) and the IPS comes back by itself when the bridge returns;
 //  - `systemctl stop` removes every rule.
 // Restart time (kill -> new process ready) is printed; docs/hardening.md has the figures.
 import { suite } from 'uvu';
