@@ -13,7 +13,8 @@
 //    NRestarts + 1) that binds queues 0-1 again (its pid is a queue's netlink port id) and
 //    reinstalls the same rules, none twice (iptables-save before/after);
 //  - after every restart a legit request crosses the bridge and the marker is dropped again
-//    (a new "blocked" alert in the EVE file);
+//    (a new "blocked" alert in the EVE file); while it is down traffic passes (fail-open,
+//    the unit's default) or is blocked (a second drop-in adds --fail-closed);
 //  - a start that keeps failing (bridge gone) is retried without limit (StartLimitIntervalSec=0;
 //    systemd's default gave up after 5) and the IPS comes back by itself when the bridge returns;
 //  - `systemctl stop` removes every rule.
@@ -99,6 +100,16 @@ async function ruleset(): Promise<string[]> {
 
 function boundQueues(): { queue: number; peerPortId: number }[] {
   return parseNfqueueProc(c!.procNet('netfilter/nfnetlink_queue')).filter((e) => e.queue === 0 || e.queue === 1);
+}
+
+/** Waits until the killed process's queues are released (bounded: 2 s); ms waited. */
+async function untilUnbound(): Promise<number> {
+  const t0 = Date.now();
+  while (boundQueues().length > 0) {
+    assert.ok(Date.now() - t0 < 2000, 'queues still bound 2 s after kill -9');
+    await sleep(5);
+  }
+  return Date.now() - t0;
 }
 
 /** curl from the attacker namespace to the web namespace across the bridge. */
@@ -208,6 +219,16 @@ if (unavailable !== null) {
       const killedMonoUs = Number(process.hrtime.bigint() / 1000n);
       const k = await c!.exec('kill', ['-9', String(before.mainPid)]);
       assert.is(k.code, 0, k.stderr);
+      if (round === 1) {
+        // Nobody is bound for at least RestartSec (1 s): the unit's default, fail-open
+        // (--queue-bypass), lets a new connection through uninspected meanwhile. (Wait for the
+        // queues to be released first: a SYN queued to the dying process is lost with it.)
+        const releasedMs = await untilUnbound();
+        const down = await fetch('', 1);
+        assert.is(down.status, '200', `fail-open: traffic passes while Lateral is down (curl ${down.code})`);
+        assert.is(boundQueues().length, 0, 'and it was down for the whole request');
+        console.log(`  fail-open: queues released ${releasedMs} ms after kill -9 returned; a request while down passed`);
+      }
       const after = await untilActive(before.mainPid, 60000);
       const readyMs = Date.now() - killedAt;
       assert.is(after.restarts, before.restarts + 1, 'NRestarts counts the restart');
@@ -254,6 +275,30 @@ if (unavailable !== null) {
     const back = await untilActive(0, 30000);
     console.log(`  bridge gone: ${s.restarts - first.restarts} failed starts in ${failingMs} ms, never given up; active again as pid ${back.mainPid} (NRestarts ${back.restarts})`);
     await judged('after the bridge came back');
+  });
+
+  t('fail-closed (a drop-in adds --fail-closed): traffic blocked while systemd restarts it, passes once it is back', async () => {
+    // A second drop-in, as an operator would write it; systemd merges drop-ins in name order.
+    const file = `/proc/${c!.pid}/root/etc/systemd/system/lateral.service.d/zz-fail-closed.conf`;
+    fs.writeFileSync(file, dropIn.replace('--queues 0-1', '--queues 0-1 --fail-closed').replace(/^#.*\n/gm, ''));
+    assert.is((await c!.exec('systemctl', ['daemon-reload'])).code, 0);
+    const r = await c!.exec('systemctl', ['restart', 'lateral.service']);
+    assert.is(r.code, 0, r.stderr);
+    const before = await untilActive(0, 60000);
+    const rules = await ruleset();
+    assert.ok(rules.some((l) => l.includes('NFQUEUE') && !l.includes('--queue-bypass')), 'the queue rule has no --queue-bypass');
+    await judged('fail-closed, started');
+    assert.is((await c!.exec('kill', ['-9', String(before.mainPid)])).code, 0);
+    const killedAt = Date.now();
+    await untilUnbound();
+    const down = await fetch('', 1);
+    assert.is(down.code, 28, `fail-closed: traffic blocked while Lateral is down (curl ${down.code}, HTTP ${down.status})`);
+    assert.is(boundQueues().length, 0, 'and it was down for the whole request');
+    const after = await untilActive(before.mainPid, 60000);
+    console.log(`  fail-closed: a request while down was blocked; kill -9 -> active again ${Date.now() - killedAt} ms`);
+    assert.is(after.restarts, before.restarts + 1);
+    assert.equal(await ruleset(), rules, 'the same rules after the restart');
+    await judged('fail-closed, after the restart');
   });
 
   t('systemctl stop removes every rule and unbinds the queues', async () => {
