@@ -4,7 +4,7 @@
 // rules left behind; this adds what happens across the restart: traffic during the outage,
 // rebinding, the rules reinstalled exactly once (no duplicates), the new process judging the
 // stream, and fail-closed blocking exactly while nobody listens. Also checks the systemd unit
-// with systemd-analyze (PID 1 here is not systemd: the restart itself is not proven by systemd).
+// with systemd-analyze; systemdRestart.test.ts has a real systemd restart it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
