@@ -60,6 +60,15 @@ export class HttpBody {
     this.decoded = null;
   }
 
+  /**
+   * True when bytes() only grows as data is appended (what it returned before stays its start):
+   * identity bodies. Inflated output is remade from all the input and may fall back to
+   * passthrough, so it promises nothing.
+   */
+  get appendOnly(): boolean {
+    return this.encoding === HttpEncoding.IDENTITY;
+  }
+
   /** Bytes this body holds (kept input, and the inflated copy when there is one). */
   get retainedBytes(): number {
     const d = this.decoded;

@@ -436,6 +436,7 @@ export class HttpParser {
     d.tx = tx;
     tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
     this.counters.httpInvalidResponseLine++;
+    tx.responseGeneration++;
     tx.responseProgress = HttpProgress.BODY;
     tx.responseBody = new HttpBody(parseContentEncoding(null), this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
     tx.responseBody.append(lineWithEol, 0, lineWithEol.length);
@@ -457,6 +458,8 @@ export class HttpParser {
   private statusLine(d: Direction, line: Uint8Array): void {
     const tx = this.responseTransaction();
     d.tx = tx;
+    // The response buffers are made anew (after an interim response: replaced).
+    tx.responseGeneration++;
     const sl = line;
     tx.responseLine = sl;
     let i = 0;
@@ -690,10 +693,9 @@ export class HttpParser {
     if (e <= s) return;
     const tx = d.tx;
     const body = tx ? (toServer ? tx.requestBody : tx.responseBody) : null;
-    if (body) {
-      body.append(data, s, e);
-      tx!.invalidate();
-    }
+    // No tx.invalidate(): no cached buffer depends on the body, and dropping them on every
+    // body segment rebuilt http.header / http.start / ... for each packet of the response.
+    if (body) body.append(data, s, e);
   }
 
   private messageComplete(toServer: boolean, d: Direction): void {

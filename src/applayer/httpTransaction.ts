@@ -82,6 +82,11 @@ export class HttpTransaction {
 
   /** Anomaly flags (HttpAnomaly bits). */
   anomalies = 0;
+  /**
+   * Counts the response start lines seen: an interim (1xx) response's line and headers are
+   * replaced by the final response's (see bufferVersion).
+   */
+  responseGeneration = 0;
 
   private cache: Map<string, Uint8Array | null> | null = null;
 
@@ -260,6 +265,22 @@ export class HttpTransaction {
       case 'http.location': return toServer ? null : this.responseHeader('location');
       default: return null;
     }
+  }
+
+  /**
+   * For progressive inspection (DetectContext.bufferVersion): a number that stays the same as
+   * long as the named buffer of this direction only grows — request buffers are written once,
+   * response ones once per response start line (a 1xx interim response is replaced), bodies
+   * grow at their end unless decompressed — or -1 when the buffer may change otherwise.
+   */
+  bufferVersion(name: string, toServer: boolean): number {
+    const key = BUFFER_ALIASES[name] ?? name;
+    const version = toServer ? 0 : this.responseGeneration;
+    if (key === 'http.request_body' || key === 'http.response_body' || key === 'file.data') {
+      const body = toServer ? this.requestBody : this.responseBody;
+      return body === null || body.appendOnly ? version : -1;
+    }
+    return version;
   }
 
   /** Whether the named buffer can still change for this direction (false once final). */

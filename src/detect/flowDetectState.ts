@@ -3,6 +3,7 @@
 // creates it (DetectEngine.newFlowState) so its sizes match the compiled rule set; the flow
 // stage only stores it on the flow and hands it back in DetectContext.flowDetect.
 
+import type { AppScanState } from './appScanState';
 import { StreamScanState } from './streamScanState';
 
 export class FlowDetectState {
@@ -25,6 +26,11 @@ export class FlowDetectState {
   /** Where the payload prefilter stopped in each direction's stream (made on first stream data). */
   scanToServer: StreamScanState | null = null;
   scanToClient: StreamScanState | null = null;
+  /**
+   * Where the prefilter stopped in the app-layer buffers that only grow: two slots (to server,
+   * to client) per app-layer prefilter of the engine's group, made on first use.
+   */
+  appScans: Array<AppScanState | null> | null = null;
 
   constructor(names: readonly string[]) {
     this.names = names;
@@ -48,5 +54,6 @@ export class FlowDetectState {
     this.txMatched = null;
     this.scanToServer = null;
     this.scanToClient = null;
+    this.appScans = null;
   }
 }

@@ -240,6 +240,9 @@ export class TcpReassembler {
 
   private releaseBuffer(): void {
     this.memory.release(this.buf.length);
+    // Nothing keeps a view of the window across packets (the stages copy what they keep),
+    // so the next flow can reuse it.
+    if (this.buf !== EMPTY) this.memory.give(this.buf);
     this.buf = EMPTY;
     this.bufLen = 0;
   }
@@ -268,8 +271,9 @@ export class TcpReassembler {
       const target = this.buf.length === 0 ? need : Math.max(need, 4 * this.limits.lookbehind);
       while (size < target) size *= 2;
       if (!this.memory.reserve(size - this.buf.length)) return false;
-      const grown = new Uint8Array(size);
-      grown.set(this.buf.subarray(0, this.bufLen));
+      const grown = this.memory.take(size);
+      if (this.bufLen > 0) grown.set(this.buf.subarray(0, this.bufLen));
+      if (this.buf !== EMPTY) this.memory.give(this.buf);
       this.buf = grown;
     }
     const buf = this.buf;
