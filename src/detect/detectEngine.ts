@@ -171,6 +171,8 @@ export class DetectEngine {
   prefilterBytes = 0;
   /** The part of prefilterBytes that was packet payloads (not stream windows). */
   packetPrefilterBytes = 0;
+  /** Candidate signatures the prefilters gave, summed over inspect() calls. For benchmarks and tests. */
+  prefilterCandidates = 0;
   /** Bytes the app-layer prefilters scanned, per BufferId. For benchmarks and tests. */
   readonly appPrefilterBytes = new Float64Array(BUFFER_COUNT);
   /** Signatures with app-layer buffers (alert once per transaction). */
@@ -469,6 +471,7 @@ export class DetectEngine {
     }
     const cand = this.cand;
     const candCount = this.candCount;
+    this.prefilterCandidates += candCount;
     sortPrefix(cand, candCount);
     this.st.now = p.tsSec;
 
