@@ -86,10 +86,12 @@ const MAX_CONNECT_HELD = 65536;
 
 class Direction {
   state = S_LINE;
-  line = new Uint8Array(256);
+  // Slab memory (allocBytes): two ArrayBuffers per direction of every HTTP flow were a
+  // measurable share of the replay's allocation and GC time.
+  line = allocBytes(256);
   lineLen = 0;
   /** The header block so far, as received (line ends included), for http.header.raw. */
-  hdr = new Uint8Array(1024);
+  hdr = allocBytes(1024);
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
@@ -164,6 +166,21 @@ function unfold(block: Uint8Array, start: number, end: number, pieces: number[])
     at += pieces[i + 1]! - pieces[i]!;
   }
   return out;
+}
+
+/** d holds exactly the characters of s (case-sensitive, as method names are compared). */
+function bytesEqual(d: Uint8Array, s: string): boolean {
+  if (d.length !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (d[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Headers in a block above which addField looks names up in a Map. */
+const HEADER_INDEX_MIN = 16;
+
+function findHeader(list: HttpHeader[], key: string): HttpHeader | undefined {
+  for (let i = 0; i < list.length; i++) if (list[i]!.key === key) return list[i];
+  return undefined;
 }
 
 function hasChunked(te: Uint8Array | null): boolean {
@@ -552,7 +569,7 @@ export class HttpParser {
     return block;
   }
 
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader>, repeats: number): number {
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader> | null, repeats: number): number {
     const colon = h.indexOf(0x3a);
     let name: Uint8Array;
     let value: Uint8Array;
@@ -571,7 +588,7 @@ export class HttpParser {
     }
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
     const key = latin1Text(name).toLowerCase();
-    const existing = index.get(key);
+    const existing = index !== null ? index.get(key) : findHeader(list, key);
     if (existing !== undefined) {
       if (repeats >= MAX_HEADER_REPETITIONS) return this.dropHeader(tx, repeats);
       if (key === 'content-length' && parseContentLength(existing.value) !== parseContentLength(value)) {
@@ -583,7 +600,7 @@ export class HttpParser {
     if (list.length >= MAX_HEADERS) return this.dropHeader(tx, repeats);
     const header: HttpHeader = { name, key, value };
     list.push(header);
-    index.set(key, header);
+    index?.set(key, header);
     return repeats;
   }
 
@@ -600,8 +617,13 @@ export class HttpParser {
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
     // The message's header list starts empty (a new transaction, or reset by statusLine).
-    const index = new Map<string, HttpHeader>();
-    for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    // Names are looked up in a Map only for large blocks (a linear search is cheaper for the
+    // usual handful of headers, and allocates nothing).
+    let index: Map<string, HttpHeader> | null = null;
+    if (d.nHdr > HEADER_INDEX_MIN) {
+      index = new Map<string, HttpHeader>();
+      for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    }
     let repeats = 0;
     for (let i = 0; i < d.nHdr; i++) {
       const pieces = d.hFolded[i];
@@ -643,7 +665,7 @@ export class HttpParser {
       return;
     }
     tx.responseProgress = HttpProgress.HEADERS;
-    const method = tx.method ? latin1Text(tx.method) : '';
+    const method = tx.method === null ? '' : bytesEqual(tx.method, 'CONNECT') ? 'CONNECT' : bytesEqual(tx.method, 'HEAD') ? 'HEAD' : '?';
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       tx.responseProgress = HttpProgress.COMPLETE;
       this.req.held = [];
@@ -705,7 +727,7 @@ export class HttpParser {
     if (!tx) return;
     if (toServer) {
       tx.requestProgress = HttpProgress.COMPLETE;
-      if (tx.method && latin1Text(tx.method) === 'CONNECT' && tx.responseProgress < HttpProgress.HEADERS) {
+      if (tx.method && bytesEqual(tx.method, 'CONNECT') && tx.responseProgress < HttpProgress.HEADERS) {
         // Wait for the response before parsing anything else from the client (libhtp).
         d.state = S_CONNECT_WAIT;
       }
