@@ -6,9 +6,25 @@
 import type { AppScanState } from './appScanState';
 import { StreamScanState } from './streamScanState';
 
+/** The all-zero flowbits of a rule set's names (shared, never written). */
+const ZERO_BITS = new WeakMap<readonly string[], Uint8Array>();
+function zeroBits(names: readonly string[]): Uint8Array {
+  let z = ZERO_BITS.get(names);
+  if (z === undefined) {
+    z = new Uint8Array(Math.max(1, names.length));
+    ZERO_BITS.set(names, z);
+  }
+  return z;
+}
+
 export class FlowDetectState {
-  /** One byte per flowbit name the rule set uses (1 = set), indexed by `names`. */
+  /**
+   * One byte per flowbit name the rule set uses (1 = set), indexed by `names`. Read-only: until
+   * a flowbit is first written (setFlowbit) it is one all-zero array shared by every flow of
+   * the rule set, so most flows allocate none.
+   */
   flowbits: Uint8Array;
+  private ownBits = false;
   /**
    * The flowbit names of the engine that made this state (slot order). After a rule reload
    * the new engine sees a different array here and remaps the bits by name (adoptBy).
@@ -34,7 +50,16 @@ export class FlowDetectState {
 
   constructor(names: readonly string[]) {
     this.names = names;
-    this.flowbits = new Uint8Array(Math.max(1, names.length));
+    this.flowbits = zeroBits(names);
+  }
+
+  /** Writes one flowbit (the first write gives the flow its own copy). */
+  setFlowbit(slot: number, value: number): void {
+    if (!this.ownBits) {
+      this.flowbits = this.flowbits.slice();
+      this.ownBits = true;
+    }
+    this.flowbits[slot] = value;
   }
 
   /**
@@ -50,6 +75,7 @@ export class FlowDetectState {
       if (j !== undefined) bits[i] = this.flowbits[j]!;
     });
     this.flowbits = bits;
+    this.ownBits = true;
     this.names = names;
     this.txMatched = null;
     this.scanToServer = null;
