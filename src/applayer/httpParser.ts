@@ -314,7 +314,13 @@ export class HttpParser {
       nb.set(d.line.subarray(0, d.lineLen));
       d.line = nb;
     }
-    d.line.set(data.subarray(s, e), d.lineLen);
+    if (n <= 64) {
+      // Most header lines: a copy by hand allocates no view.
+      const line = d.line;
+      for (let i = s, at = d.lineLen; i < e; i++) line[at++] = data[i]!;
+    } else {
+      d.line.set(data.subarray(s, e), d.lineLen);
+    }
     d.lineLen += n;
     return true;
   }
@@ -569,23 +575,29 @@ export class HttpParser {
     return block;
   }
 
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader> | null, repeats: number): number {
-    const colon = h.indexOf(0x3a);
+  // One field h[hs, he): name and value become views of h (two per field, not four).
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, hs: number, he: number, index: Map<string, HttpHeader> | null, repeats: number): number {
+    let colon = -1;
+    for (let i = hs; i < he; i++) if (h[i] === 0x3a) { colon = i; break; }
     let name: Uint8Array;
-    let value: Uint8Array;
+    let vs: number;
     if (colon < 0) {
       // libhtp: a line without a colon becomes a header with an empty name.
       tx.anomalies |= HttpAnomaly.HEADER_WITHOUT_COLON;
-      name = h.subarray(0, 0);
-      value = trim(h);
+      name = h.subarray(hs, hs);
+      vs = hs;
     } else {
       let ne = colon;
-      while (ne > 0 && isSpace(h[ne - 1]!)) ne--;
-      let ns = 0;
+      while (ne > hs && isSpace(h[ne - 1]!)) ne--;
+      let ns = hs;
       while (ns < ne && isSpace(h[ns]!)) ns++;
       name = h.subarray(ns, ne);
-      value = trim(h.subarray(colon + 1));
+      vs = colon + 1;
     }
+    let ve = he;
+    while (vs < ve && isSpace(h[vs]!)) vs++;
+    while (ve > vs && isSpace(h[ve - 1]!)) ve--;
+    const value = h.subarray(vs, ve);
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
     const key = latin1Text(name).toLowerCase();
     const existing = index !== null ? index.get(key) : findHeader(list, key);
@@ -627,7 +639,12 @@ export class HttpParser {
     let repeats = 0;
     for (let i = 0; i < d.nHdr; i++) {
       const pieces = d.hFolded[i];
-      repeats = this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!), index, repeats);
+      if (pieces) {
+        const u = unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces);
+        repeats = this.addField(toServer, tx, u, 0, u.length, index, repeats);
+      } else {
+        repeats = this.addField(toServer, tx, block, d.hStart[i]!, d.hEnd[i]!, index, repeats);
+      }
       d.hFolded[i] = null;
     }
     d.nHdr = 0;
