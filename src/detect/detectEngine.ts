@@ -115,6 +115,11 @@ interface Group {
   always: Int32Array;
   prefilters: Prefilter[];
   payloadPrefilter: Prefilter | null;
+  /**
+   * The payload fast patterns of the signatures that inspect the packet itself (inspectsPacket):
+   * all a payload that went into the stream can make candidates of (see inspect()).
+   */
+  packetPrefilter: Prefilter | null;
 }
 
 export interface EngineStats {
@@ -122,6 +127,18 @@ export interface EngineStats {
   withFastPattern: number;
   patterns: number;
   compileMs: number;
+}
+
+/** One prefilter: an automaton over the distinct fast patterns, each mapped to its signatures. */
+function buildPrefilter(bufferId: number, m: Map<string, { bytes: Uint8Array; sigs: number[] }>): Prefilter {
+  const entries = [...m.values()];
+  const sigCount = new Int32Array(entries.length);
+  const sigStart = new Int32Array(entries.length);
+  let total = 0;
+  entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
+  const sigIds = new Int32Array(total);
+  entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
+  return { bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) };
 }
 
 function actionRank(sig: Signature, order: string[]): number {
@@ -216,9 +233,16 @@ export class DetectEngine {
       const members = ordered.filter((s) => s.ipProtos.length === 0 || s.ipProtos.includes(proto));
       const always: number[] = [];
       const byBuffer = new Map<number, Map<string, { bytes: Uint8Array; sigs: number[] }>>();
+      const packetOnly = new Map<string, { bytes: Uint8Array; sigs: number[] }>();
       for (const s of members) {
         const fp = s.fastPattern;
         if (!fp) { always.push(s.num); continue; }
+        if (fp.bufferId === BufferId.PAYLOAD && s.inspectsPacket) {
+          const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
+          let e = packetOnly.get(key);
+          if (!e) { e = { bytes: fp.bytes, sigs: [] }; packetOnly.set(key, e); }
+          e.sigs.push(s.num);
+        }
         let m = byBuffer.get(fp.bufferId);
         if (!m) { m = new Map(); byBuffer.set(fp.bufferId, m); }
         const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
@@ -228,20 +252,14 @@ export class DetectEngine {
       }
       const prefilters: Prefilter[] = [];
       for (const [bufferId, m] of byBuffer) {
-        const entries = [...m.values()];
-        patterns += entries.length;
-        const sigCount = new Int32Array(entries.length);
-        const sigStart = new Int32Array(entries.length);
-        let total = 0;
-        entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
-        const sigIds = new Int32Array(total);
-        entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
-        prefilters.push({ bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) });
+        patterns += m.size;
+        prefilters.push(buildPrefilter(bufferId, m));
       }
       return {
         always: Int32Array.from(always),
         prefilters: prefilters.filter((p) => p.bufferId !== BufferId.PAYLOAD),
         payloadPrefilter: prefilters.find((p) => p.bufferId === BufferId.PAYLOAD) ?? null,
+        packetPrefilter: packetOnly.size > 0 ? buildPrefilter(BufferId.PAYLOAD, packetOnly) : null,
       };
     });
     this.stats = {
@@ -299,6 +317,7 @@ export class DetectEngine {
     this.mark.fill(0);
     for (const g of this.groups) {
       g.payloadPrefilter?.patternStamp.fill(0);
+      g.packetPrefilter?.patternStamp.fill(0);
       for (const pf of g.prefilters) pf.patternStamp.fill(0);
     }
     this.stamp = 1;
@@ -440,9 +459,14 @@ export class DetectEngine {
     const pp = g.payloadPrefilter;
     if (pp !== null) {
       // A payload that lies unchanged inside the stream window is covered by the stream scan.
-      if (p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
-        this.curPrefilter = pp;
-        pp.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
+      // A payload that went into the stream (streamAdded) is matched as packet data only by
+      // signatures that inspect the packet (matchList): the others match it through the
+      // stream, whose scan makes them candidates; so only the former's patterns are scanned
+      // for (IDS timing scans every such payload: its stream window comes on the ACK).
+      const ppf = ctx.streamAdded === true ? g.packetPrefilter : pp;
+      if (ppf !== null && p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
+        this.curPrefilter = ppf;
+        ppf.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
         this.prefilterBytes += p.payloadLength;
         this.packetPrefilterBytes += p.payloadLength;
       }
