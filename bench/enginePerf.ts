@@ -11,7 +11,7 @@ import * as v8 from 'node:v8';
 import { Session } from 'node:inspector';
 import { prepareReplayEngine, replayWithEngine } from '../src/cli/replay';
 import { AhoCorasick } from '../src/detect/ahoCorasick';
-import { BufferId } from '../src/detect/buffers';
+import { BufferId, bufferInfo } from '../src/detect/buffers';
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -57,11 +57,23 @@ async function main(): Promise<void> {
       `${Math.round(res.stats.packets / (ms / 1000))} packets/s (CPU)`);
   }
   console.log('enginePerf: replay end');
+  {
+    const eng = prepared.engine;
+    const parts: string[] = [];
+    let app = 0;
+    eng.appPrefilterBytes.forEach((n, id) => { app += n; if (n > 0) parts.push(`${bufferInfo(id).name} ${(n / rounds / 1e6).toFixed(2)}`); });
+    console.log(`enginePerf: prefilter MB scanned per round: payload/stream ${(eng.prefilterBytes / rounds / 1e6).toFixed(2)} ` +
+      `(packets ${(eng.packetPrefilterBytes / rounds / 1e6).toFixed(2)}), ` +
+      `app-layer ${(app / rounds / 1e6).toFixed(2)} (${parts.join(', ')})`);
+  }
   if (heapProf) {
     const res = await post('HeapProfiler.stopSampling') as { profile: unknown };
     fs.writeFileSync(heapProf, JSON.stringify(res.profile));
     session.disconnect();
   }
+
+  // ENGINEPERF_NO_RAW=1: skip the raw scan below (its ~2 s would dominate a CPU profile).
+  if (process.env.ENGINEPERF_NO_RAW === '1') return;
 
   // Raw scan rate: the payload fast patterns of every signature, one automaton, over the
   // pcap file's bytes (headers included: a mix of text and binary like real traffic).

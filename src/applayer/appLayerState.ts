@@ -41,8 +41,10 @@ export interface DnsRecord {
 const D_PENDING = 0;
 const D_UNKNOWN = 1;
 
+const NO_BYTES = new Uint8Array(0);
+
 class DetectBuffer {
-  buf = new Uint8Array(0);
+  buf = NO_BYTES;
   len = 0;
   verdict = D_PENDING;
 }
@@ -66,9 +68,10 @@ export class AppLayerState {
   private dnsFramerTc: DnsTcpFramer | null = null;
   private readonly detTs = new DetectBuffer();
   private readonly detTc = new DetectBuffer();
-  // Bound once so DNS-over-TCP framing creates no closure per packet.
-  private readonly onDnsToServer = (d: Uint8Array, s: number, e: number): void => this.dnsMessage(true, d, s, e);
-  private readonly onDnsToClient = (d: Uint8Array, s: number, e: number): void => this.dnsMessage(false, d, s, e);
+  // Bound once per DNS-over-TCP flow (in setProto) so framing creates no closure per packet;
+  // other flows make none.
+  private onDnsToServer: ((d: Uint8Array, s: number, e: number) => void) | null = null;
+  private onDnsToClient: ((d: Uint8Array, s: number, e: number) => void) | null = null;
 
   constructor(
     readonly isTcp: boolean,
@@ -101,6 +104,25 @@ export class AppLayerState {
     const det = toServer ? this.detTs : this.detTc;
     if (det.verdict === D_UNKNOWN) return;
     const take = Math.min(end - start, this.config.detectLimit - det.len);
+    const first = det.len === 0;
+    // Nothing kept yet (the usual first chunk): detect on the stream bytes themselves and keep
+    // a copy only when detection needs more (one buffer less per flow).
+    let p = first ? detectAppProtocol(data, start, start + take, toServer, true) : 0;
+    if (first) {
+      if (p > 0) {
+        this.setProto(p, toServer);
+        // Client bytes first, as below.
+        if (toServer) {
+          this.parse(true, data, start, start + take);
+          this.replay(false);
+        } else {
+          this.replay(true);
+          this.parse(false, data, start, start + take);
+        }
+        if (take < end - start) this.parse(toServer, data, start + take, end);
+        return;
+      }
+    }
     if (det.len + take > det.buf.length) {
       const nb = new Uint8Array(Math.min(this.config.detectLimit, Math.max(det.len + take, det.buf.length * 2, 512)));
       nb.set(det.buf.subarray(0, det.len));
@@ -108,7 +130,8 @@ export class AppLayerState {
     }
     det.buf.set(data.subarray(start, start + take), det.len);
     det.len += take;
-    const p = detectAppProtocol(det.buf, 0, det.len, toServer, true);
+    // The first chunk's verdict is already known (same bytes).
+    if (!first) p = detectAppProtocol(det.buf, 0, det.len, toServer, true);
     if (p > 0) {
       this.setProto(p, toServer);
       // Replay what both sides sent so far, client first.
@@ -147,7 +170,7 @@ export class AppLayerState {
     if (this.detTs.verdict === D_UNKNOWN && this.detTc.verdict === D_UNKNOWN) {
       this.proto = AppProto.FAILED;
       this.counters.detectFailed++;
-      this.detTs.buf = this.detTc.buf = new Uint8Array(0);
+      this.detTs.buf = this.detTc.buf = NO_BYTES;
       this.detTs.len = this.detTc.len = 0;
     }
   }
@@ -155,7 +178,7 @@ export class AppLayerState {
   private replay(toServer: boolean): void {
     const det = toServer ? this.detTs : this.detTc;
     if (det.len > 0) this.parse(toServer, det.buf, 0, det.len);
-    det.buf = new Uint8Array(0);
+    det.buf = NO_BYTES;
     det.len = 0;
   }
 
@@ -170,6 +193,8 @@ export class AppLayerState {
     else if (p === AppProto.DNS && this.isTcp) {
       this.dnsFramerTs = new DnsTcpFramer();
       this.dnsFramerTc = new DnsTcpFramer();
+      this.onDnsToServer = (d, s, e): void => this.dnsMessage(true, d, s, e);
+      this.onDnsToClient = (d, s, e): void => this.dnsMessage(false, d, s, e);
     }
   }
 
@@ -192,8 +217,8 @@ export class AppLayerState {
         return;
       case AppProto.DNS:
         if (this.isTcp) {
-          if (toServer) this.dnsFramerTs!.feed(data, start, end, this.onDnsToServer);
-          else this.dnsFramerTc!.feed(data, start, end, this.onDnsToClient);
+          if (toServer) this.dnsFramerTs!.feed(data, start, end, this.onDnsToServer!);
+          else this.dnsFramerTc!.feed(data, start, end, this.onDnsToClient!);
         } else {
           this.dnsMessage(toServer, data, start, end);
         }

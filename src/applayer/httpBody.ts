@@ -19,6 +19,8 @@ export class HttpBody {
   private raw: Uint8Array = new Uint8Array(0);
   private rawLen = 0;
   private decoded: Uint8Array | null = null;
+  /** bytes() of an identity body, until the next append. */
+  private view: Uint8Array | null = null;
   /**
    * The decoded output reached `limit`. Inflating is streaming (Z_SYNC_FLUSH), so more input
    * cannot change those bytes: keep them instead of inflating everything again on every
@@ -58,6 +60,16 @@ export class HttpBody {
     this.raw.set(data.subarray(start, start + take), this.rawLen);
     this.rawLen += take;
     this.decoded = null;
+    this.view = null;
+  }
+
+  /**
+   * True when bytes() only grows as data is appended (what it returned before stays its start):
+   * identity bodies. Inflated output is remade from all the input and may fall back to
+   * passthrough, so it promises nothing.
+   */
+  get appendOnly(): boolean {
+    return this.encoding === HttpEncoding.IDENTITY;
   }
 
   /** Bytes this body holds (kept input, and the inflated copy when there is one). */
@@ -68,7 +80,13 @@ export class HttpBody {
 
   /** The body bytes for inspection: decoded, at most `limit` bytes. */
   bytes(): Uint8Array {
-    if (this.encoding === HttpEncoding.IDENTITY) return this.raw.subarray(0, this.rawLen);
+    if (this.encoding === HttpEncoding.IDENTITY) {
+      // One view per append, not per read: the engine reads the body once per prefilter and
+      // candidate on every packet of the transaction.
+      let v = this.view;
+      if (v === null) v = this.view = this.raw.subarray(0, this.rawLen);
+      return v;
+    }
     if (this.decoded === null) this.decoded = this.inflate();
     return this.decoded;
   }

@@ -86,10 +86,12 @@ const MAX_CONNECT_HELD = 65536;
 
 class Direction {
   state = S_LINE;
-  line = new Uint8Array(256);
+  // Slab memory (allocBytes): two ArrayBuffers per direction of every HTTP flow were a
+  // measurable share of the replay's allocation and GC time.
+  line = allocBytes(256);
   lineLen = 0;
   /** The header block so far, as received (line ends included), for http.header.raw. */
-  hdr = new Uint8Array(1024);
+  hdr = allocBytes(1024);
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
@@ -164,6 +166,21 @@ function unfold(block: Uint8Array, start: number, end: number, pieces: number[])
     at += pieces[i + 1]! - pieces[i]!;
   }
   return out;
+}
+
+/** d holds exactly the characters of s (case-sensitive, as method names are compared). */
+function bytesEqual(d: Uint8Array, s: string): boolean {
+  if (d.length !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (d[i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Headers in a block above which addField looks names up in a Map. */
+const HEADER_INDEX_MIN = 16;
+
+function findHeader(list: HttpHeader[], key: string): HttpHeader | undefined {
+  for (let i = 0; i < list.length; i++) if (list[i]!.key === key) return list[i];
+  return undefined;
 }
 
 function hasChunked(te: Uint8Array | null): boolean {
@@ -297,7 +314,13 @@ export class HttpParser {
       nb.set(d.line.subarray(0, d.lineLen));
       d.line = nb;
     }
-    d.line.set(data.subarray(s, e), d.lineLen);
+    if (n <= 64) {
+      // Most header lines: a copy by hand allocates no view.
+      const line = d.line;
+      for (let i = s, at = d.lineLen; i < e; i++) line[at++] = data[i]!;
+    } else {
+      d.line.set(data.subarray(s, e), d.lineLen);
+    }
     d.lineLen += n;
     return true;
   }
@@ -436,6 +459,7 @@ export class HttpParser {
     d.tx = tx;
     tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
     this.counters.httpInvalidResponseLine++;
+    tx.responseGeneration++;
     tx.responseProgress = HttpProgress.BODY;
     tx.responseBody = new HttpBody(parseContentEncoding(null), this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
     tx.responseBody.append(lineWithEol, 0, lineWithEol.length);
@@ -457,6 +481,8 @@ export class HttpParser {
   private statusLine(d: Direction, line: Uint8Array): void {
     const tx = this.responseTransaction();
     d.tx = tx;
+    // The response buffers are made anew (after an interim response: replaced).
+    tx.responseGeneration++;
     const sl = line;
     tx.responseLine = sl;
     let i = 0;
@@ -549,26 +575,32 @@ export class HttpParser {
     return block;
   }
 
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, index: Map<string, HttpHeader>, repeats: number): number {
-    const colon = h.indexOf(0x3a);
+  // One field h[hs, he): name and value become views of h (two per field, not four).
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, hs: number, he: number, index: Map<string, HttpHeader> | null, repeats: number): number {
+    let colon = -1;
+    for (let i = hs; i < he; i++) if (h[i] === 0x3a) { colon = i; break; }
     let name: Uint8Array;
-    let value: Uint8Array;
+    let vs: number;
     if (colon < 0) {
       // libhtp: a line without a colon becomes a header with an empty name.
       tx.anomalies |= HttpAnomaly.HEADER_WITHOUT_COLON;
-      name = h.subarray(0, 0);
-      value = trim(h);
+      name = h.subarray(hs, hs);
+      vs = hs;
     } else {
       let ne = colon;
-      while (ne > 0 && isSpace(h[ne - 1]!)) ne--;
-      let ns = 0;
+      while (ne > hs && isSpace(h[ne - 1]!)) ne--;
+      let ns = hs;
       while (ns < ne && isSpace(h[ns]!)) ns++;
       name = h.subarray(ns, ne);
-      value = trim(h.subarray(colon + 1));
+      vs = colon + 1;
     }
+    let ve = he;
+    while (vs < ve && isSpace(h[vs]!)) vs++;
+    while (ve > vs && isSpace(h[ve - 1]!)) ve--;
+    const value = h.subarray(vs, ve);
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
     const key = latin1Text(name).toLowerCase();
-    const existing = index.get(key);
+    const existing = index !== null ? index.get(key) : findHeader(list, key);
     if (existing !== undefined) {
       if (repeats >= MAX_HEADER_REPETITIONS) return this.dropHeader(tx, repeats);
       if (key === 'content-length' && parseContentLength(existing.value) !== parseContentLength(value)) {
@@ -580,7 +612,7 @@ export class HttpParser {
     if (list.length >= MAX_HEADERS) return this.dropHeader(tx, repeats);
     const header: HttpHeader = { name, key, value };
     list.push(header);
-    index.set(key, header);
+    index?.set(key, header);
     return repeats;
   }
 
@@ -597,12 +629,22 @@ export class HttpParser {
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
     // The message's header list starts empty (a new transaction, or reset by statusLine).
-    const index = new Map<string, HttpHeader>();
-    for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    // Names are looked up in a Map only for large blocks (a linear search is cheaper for the
+    // usual handful of headers, and allocates nothing).
+    let index: Map<string, HttpHeader> | null = null;
+    if (d.nHdr > HEADER_INDEX_MIN) {
+      index = new Map<string, HttpHeader>();
+      for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
+    }
     let repeats = 0;
     for (let i = 0; i < d.nHdr; i++) {
       const pieces = d.hFolded[i];
-      repeats = this.addField(toServer, tx, pieces ? unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces) : block.subarray(d.hStart[i]!, d.hEnd[i]!), index, repeats);
+      if (pieces) {
+        const u = unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces);
+        repeats = this.addField(toServer, tx, u, 0, u.length, index, repeats);
+      } else {
+        repeats = this.addField(toServer, tx, block, d.hStart[i]!, d.hEnd[i]!, index, repeats);
+      }
       d.hFolded[i] = null;
     }
     d.nHdr = 0;
@@ -640,7 +682,7 @@ export class HttpParser {
       return;
     }
     tx.responseProgress = HttpProgress.HEADERS;
-    const method = tx.method ? latin1Text(tx.method) : '';
+    const method = tx.method === null ? '' : bytesEqual(tx.method, 'CONNECT') ? 'CONNECT' : bytesEqual(tx.method, 'HEAD') ? 'HEAD' : '?';
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       tx.responseProgress = HttpProgress.COMPLETE;
       this.req.held = [];
@@ -690,10 +732,9 @@ export class HttpParser {
     if (e <= s) return;
     const tx = d.tx;
     const body = tx ? (toServer ? tx.requestBody : tx.responseBody) : null;
-    if (body) {
-      body.append(data, s, e);
-      tx!.invalidate();
-    }
+    // No tx.invalidate(): no cached buffer depends on the body, and dropping them on every
+    // body segment rebuilt http.header / http.start / ... for each packet of the response.
+    if (body) body.append(data, s, e);
   }
 
   private messageComplete(toServer: boolean, d: Direction): void {
@@ -703,7 +744,7 @@ export class HttpParser {
     if (!tx) return;
     if (toServer) {
       tx.requestProgress = HttpProgress.COMPLETE;
-      if (tx.method && latin1Text(tx.method) === 'CONNECT' && tx.responseProgress < HttpProgress.HEADERS) {
+      if (tx.method && bytesEqual(tx.method, 'CONNECT') && tx.responseProgress < HttpProgress.HEADERS) {
         // Wait for the response before parsing anything else from the client (libhtp).
         d.state = S_CONNECT_WAIT;
       }

@@ -4,6 +4,7 @@
 // where a repeated name is stored once, with values joined by ", " and the first
 // occurrence's spelling (libhtp htp_process_request_header_generic; a repeated
 // Content-Length is not joined). Derived buffers are built once on first use.
+import { allocBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
 import { HttpBody } from './httpBody';
 import { normalizeHostname, normalizeHttpUri, parseHttpUri, splitHostPort } from './normalizeHttpUri';
@@ -29,9 +30,23 @@ export const HttpProgress = {
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 const COLON_SP = Uint8Array.of(0x3a, 0x20);
 
+/** The parts joined into one slab buffer (Uint8Array.from(Buffer.concat()) copied twice). */
 function concat(parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(Buffer.concat(parts));
+  let n = 0;
+  for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
+  const out = allocBytes(n);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    out.set(parts[i]!, at);
+    at += parts[i]!.length;
+  }
+  return out;
 }
+
+const CONNECT = 'CONNECT';
+// Derived-buffer slots (HttpTransaction.derive).
+const D_URI = 0, D_HOST_RAW = 1, D_HOST = 2, D_HDR_TS = 3, D_HDR_TC = 4, D_HN_TS = 5, D_HN_TC = 6, D_ST_TS = 7, D_ST_TC = 8;
+const D_COUNT = 9;
 
 function latin1(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -82,8 +97,17 @@ export class HttpTransaction {
 
   /** Anomaly flags (HttpAnomaly bits). */
   anomalies = 0;
+  /**
+   * Counts the response start lines seen: an interim (1xx) response's line and headers are
+   * replaced by the final response's (see bufferVersion).
+   */
+  responseGeneration = 0;
 
-  private cache: Map<string, Uint8Array | null> | null = null;
+  /** Derived buffers by D_* slot: undefined until made (null: made, absent). */
+  private derived: Array<Uint8Array | null | undefined> | null = null;
+  /** The status code parsed from `statusParsedFrom` (the view it was parsed from). */
+  private statusValue = 0;
+  private statusParsedFrom: Uint8Array | null = null;
 
   constructor(id: number) {
     this.id = id;
@@ -101,9 +125,15 @@ export class HttpTransaction {
 
   /** Numeric status code, or 0 when absent or not a number. */
   get status(): number {
-    if (!this.statusCode) return 0;
-    const n = Number(latin1Text(this.statusCode));
-    return Number.isInteger(n) ? n : 0;
+    const code = this.statusCode;
+    if (!code) return 0;
+    // Parsed once per status line (the getter is read several times per response packet).
+    if (code !== this.statusParsedFrom) {
+      const n = Number(latin1Text(code));
+      this.statusValue = Number.isInteger(n) ? n : 0;
+      this.statusParsedFrom = code;
+    }
+    return this.statusValue;
   }
 
   /**
@@ -117,50 +147,70 @@ export class HttpTransaction {
 
   /** Drops cached buffers (the parser calls this when the transaction changes). */
   invalidate(): void {
-    if (this.cache !== null) this.cache.clear();
+    if (this.derived !== null) this.derived.fill(undefined);
   }
 
-  private cached(key: string, make: () => Uint8Array | null): Uint8Array | null {
-    if (this.cache === null) this.cache = new Map();
-    if (this.cache.has(key)) return this.cache.get(key)!;
-    const v = make();
-    this.cache.set(key, v);
+  /**
+   * A derived buffer (D_*), made on first use and kept until invalidate(): a slot per buffer
+   * instead of a Map and a closure per call, since the engine asks for each of them on every
+   * packet of the transaction.
+   */
+  private derive(k: number): Uint8Array | null {
+    let d = this.derived;
+    if (d === null) {
+      d = this.derived = [];
+      for (let i = 0; i < D_COUNT; i++) d.push(undefined);
+    }
+    let v = d[k];
+    if (v === undefined) v = d[k] = this.make(k);
     return v;
+  }
+
+  private make(k: number): Uint8Array | null {
+    switch (k) {
+      case D_URI:
+        return this.uriRaw ? normalizeHttpUri(this.uriRaw, this.isConnect()) : null;
+      case D_HOST_RAW:
+        if (this.uriRaw) {
+          const u = parseHttpUri(this.uriRaw, this.isConnect());
+          if (u.hostname) return u.hostname;
+        }
+        return this.requestHeader('host');
+      case D_HOST: {
+        if (this.uriRaw) {
+          const u = parseHttpUri(this.uriRaw, this.isConnect());
+          if (u.hostname) return normalizeHostname(u.hostname);
+        }
+        const h = this.requestHeader('host');
+        return h ? normalizeHostname(splitHostPort(h).host) : null;
+      }
+      case D_HDR_TS: case D_HDR_TC: return this.makeHeader(k === D_HDR_TS);
+      case D_HN_TS: case D_HN_TC: return this.makeHeaderNames(k === D_HN_TS);
+      case D_ST_TS: case D_ST_TC: return this.makeStart(k === D_ST_TS);
+      default: return null;
+    }
   }
 
   /** `http.uri`: the normalised request-target (see normalizeHttpUri). */
   get uri(): Uint8Array | null {
-    return this.cached('uri', () => {
-      if (!this.uriRaw) return null;
-      return normalizeHttpUri(this.uriRaw, this.isConnect());
-    });
+    return this.derive(D_URI);
   }
 
   private isConnect(): boolean {
-    return this.method !== null && latin1Text(this.method) === 'CONNECT';
+    const m = this.method;
+    if (m === null || m.length !== 7) return false;
+    for (let i = 0; i < 7; i++) if (m[i] !== CONNECT.charCodeAt(i)) return false;
+    return true;
   }
 
   /** `http.host.raw`: the host of an absolute URI, else the Host header value as sent. */
   get hostRaw(): Uint8Array | null {
-    return this.cached('hostRaw', () => {
-      if (this.uriRaw) {
-        const u = parseHttpUri(this.uriRaw, this.isConnect());
-        if (u.hostname) return u.hostname;
-      }
-      return this.requestHeader('host');
-    });
+    return this.derive(D_HOST_RAW);
   }
 
   /** `http.host`: the host lowercased, without port or trailing dot. */
   get host(): Uint8Array | null {
-    return this.cached('host', () => {
-      if (this.uriRaw) {
-        const u = parseHttpUri(this.uriRaw, this.isConnect());
-        if (u.hostname) return normalizeHostname(u.hostname);
-      }
-      const h = this.requestHeader('host');
-      return h ? normalizeHostname(splitHostPort(h).host) : null;
-    });
+    return this.derive(D_HOST);
   }
 
   /**
@@ -169,29 +219,33 @@ export class HttpTransaction {
    * (Suricata detect-http-header.c).
    */
   header(toServer: boolean): Uint8Array | null {
-    return this.cached(toServer ? 'hdr_ts' : 'hdr_tc', () => {
-      const hs = toServer ? this.requestHeaders : this.responseHeaders;
-      const skip = toServer ? 'cookie' : 'set-cookie';
-      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
-      const parts: Uint8Array[] = [];
-      for (const h of hs) {
-        if (h.key === skip) continue;
-        parts.push(h.name, COLON_SP, h.value, CRLF);
-      }
-      return parts.length ? concat(parts) : null;
-    });
+    return this.derive(toServer ? D_HDR_TS : D_HDR_TC);
+  }
+
+  private makeHeader(toServer: boolean): Uint8Array | null {
+    const hs = toServer ? this.requestHeaders : this.responseHeaders;
+    const skip = toServer ? 'cookie' : 'set-cookie';
+    if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
+    const parts: Uint8Array[] = [];
+    for (const h of hs) {
+      if (h.key === skip) continue;
+      parts.push(h.name, COLON_SP, h.value, CRLF);
+    }
+    return parts.length ? concat(parts) : null;
   }
 
   /** `http.header_names`: "\r\nName1\r\nName2\r\n\r\n" (as sent, each name once). */
   headerNames(toServer: boolean): Uint8Array | null {
-    return this.cached(toServer ? 'hn_ts' : 'hn_tc', () => {
-      const hs = toServer ? this.requestHeaders : this.responseHeaders;
-      if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS || hs.length === 0) return null;
-      const parts: Uint8Array[] = [CRLF];
-      for (const h of hs) parts.push(h.name, CRLF);
-      parts.push(CRLF);
-      return concat(parts);
-    });
+    return this.derive(toServer ? D_HN_TS : D_HN_TC);
+  }
+
+  private makeHeaderNames(toServer: boolean): Uint8Array | null {
+    const hs = toServer ? this.requestHeaders : this.responseHeaders;
+    if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS || hs.length === 0) return null;
+    const parts: Uint8Array[] = [CRLF];
+    for (const h of hs) parts.push(h.name, CRLF);
+    parts.push(CRLF);
+    return concat(parts);
   }
 
   /**
@@ -200,15 +254,17 @@ export class HttpTransaction {
    * (detect-http-start.c).
    */
   start(toServer: boolean): Uint8Array | null {
-    return this.cached(toServer ? 'st_ts' : 'st_tc', () => {
-      const line = toServer ? this.requestLine : this.responseLine;
-      if (!line || (toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
-      const parts: Uint8Array[] = [line, CRLF];
-      const hs = toServer ? this.requestHeaders : this.responseHeaders;
-      for (const h of hs) parts.push(h.name, COLON_SP, h.value, CRLF);
-      if (hs.length > 0) parts.push(CRLF);
-      return concat(parts);
-    });
+    return this.derive(toServer ? D_ST_TS : D_ST_TC);
+  }
+
+  private makeStart(toServer: boolean): Uint8Array | null {
+    const line = toServer ? this.requestLine : this.responseLine;
+    if (!line || (toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
+    const parts: Uint8Array[] = [line, CRLF];
+    const hs = toServer ? this.requestHeaders : this.responseHeaders;
+    for (const h of hs) parts.push(h.name, COLON_SP, h.value, CRLF);
+    if (hs.length > 0) parts.push(CRLF);
+    return concat(parts);
   }
 
   /**
@@ -260,6 +316,22 @@ export class HttpTransaction {
       case 'http.location': return toServer ? null : this.responseHeader('location');
       default: return null;
     }
+  }
+
+  /**
+   * For progressive inspection (DetectContext.bufferVersion): a number that stays the same as
+   * long as the named buffer of this direction only grows — request buffers are written once,
+   * response ones once per response start line (a 1xx interim response is replaced), bodies
+   * grow at their end unless decompressed — or -1 when the buffer may change otherwise.
+   */
+  bufferVersion(name: string, toServer: boolean): number {
+    const key = BUFFER_ALIASES[name] ?? name;
+    const version = toServer ? 0 : this.responseGeneration;
+    if (key === 'http.request_body' || key === 'http.response_body' || key === 'file.data') {
+      const body = toServer ? this.requestBody : this.responseBody;
+      return body === null || body.appendOnly ? version : -1;
+    }
+    return version;
   }
 
   /** Whether the named buffer can still change for this direction (false once final). */

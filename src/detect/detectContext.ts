@@ -109,6 +109,16 @@ export interface DetectContext {
    */
   getBuffer(bufferId: number, index: number): Uint8Array | null;
   /**
+   * How buffer `bufferId` (index 0) of the current transaction, as getBuffer returns it on this
+   * packet, changes from packet to packet: a version number (>= 0) that stays the same for as
+   * long as the buffer only grows — the bytes it held when read on an earlier packet of the
+   * same transaction and direction are, unchanged, its start now — and changes when the buffer
+   * is replaced; -1 when the app layer promises nothing. With a version the engine scans each
+   * byte of a growing buffer (an HTTP body) once and resumes on the next packet, with exactly
+   * the candidates of a whole-buffer scan. Absent: -1 for every buffer.
+   */
+  bufferVersion?(bufferId: number): number;
+  /**
    * Integer values of the current transaction in this packet's direction, for Suricata's
    * integer app-layer keywords (http2.frametype, http2.window, ...): the index-th value of
    * `kind` (AppValue.*), or -1 when there are no more. Absent: no such values.

@@ -17,12 +17,13 @@
 // app-layer signatures alert once per transaction.
 
 import type { Packet } from '../decode/packet';
-import { BufferId } from './buffers';
+import { BUFFER_COUNT, BufferId } from './buffers';
 import type { DetectContext } from './detectContext';
 import type { DetectConfig } from './detectConfig';
 import { FlowDetectState } from './flowDetectState';
 import { AhoCorasick } from './ahoCorasick';
 import { StreamScanState } from './streamScanState';
+import { AppScanState } from './appScanState';
 import { inspectBuffer } from './contentInspection';
 import { ThresholdTracker } from './thresholdTracker';
 import type { XbitTable } from './xbitTable';
@@ -79,6 +80,9 @@ export class DetectResult {
 
 const EMPTY = new Uint8Array(0);
 
+/** App-layer buffers shorter than this are scanned whole on every packet (no per-flow state). */
+export const APP_SCAN_MIN_BYTES = 64;
+
 /** Sorts a[0..n) ascending in place (insertion sort: prefilter hits are few and often near-sorted). */
 function sortPrefix(a: Int32Array, n: number): void {
   for (let i = 1; i < n; i++) {
@@ -111,6 +115,11 @@ interface Group {
   always: Int32Array;
   prefilters: Prefilter[];
   payloadPrefilter: Prefilter | null;
+  /**
+   * The payload fast patterns of the signatures that inspect the packet itself (inspectsPacket):
+   * all a payload that went into the stream can make candidates of (see inspect()).
+   */
+  packetPrefilter: Prefilter | null;
 }
 
 export interface EngineStats {
@@ -118,6 +127,18 @@ export interface EngineStats {
   withFastPattern: number;
   patterns: number;
   compileMs: number;
+}
+
+/** One prefilter: an automaton over the distinct fast patterns, each mapped to its signatures. */
+function buildPrefilter(bufferId: number, m: Map<string, { bytes: Uint8Array; sigs: number[] }>): Prefilter {
+  const entries = [...m.values()];
+  const sigCount = new Int32Array(entries.length);
+  const sigStart = new Int32Array(entries.length);
+  let total = 0;
+  entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
+  const sigIds = new Int32Array(total);
+  entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
+  return { bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) };
 }
 
 function actionRank(sig: Signature, order: string[]): number {
@@ -155,6 +176,9 @@ export class DetectEngine {
   /** Stream offset of the window's first byte: hits starting before it are not in the window. */
   private recFrom = 0;
   private recOverflow = false;
+  /** While scanning the new bytes of a growing app-layer buffer: where its pattern ids are kept. */
+  private appRec: AppScanState | null = null;
+  private appOverflow = false;
   /** The current signature's payload list matched in the stream (not the packet). */
   private streamMatched = false;
   /**
@@ -162,6 +186,12 @@ export class DetectEngine {
    * scan resuming per direction, each reassembled byte counts once. For benchmarks and tests.
    */
   prefilterBytes = 0;
+  /** The part of prefilterBytes that was packet payloads (not stream windows). */
+  packetPrefilterBytes = 0;
+  /** Candidate signatures the prefilters gave, summed over inspect() calls. For benchmarks and tests. */
+  prefilterCandidates = 0;
+  /** Bytes the app-layer prefilters scanned, per BufferId. For benchmarks and tests. */
+  readonly appPrefilterBytes = new Float64Array(BUFFER_COUNT);
   /** Signatures with app-layer buffers (alert once per transaction). */
   private readonly appSig: Uint8Array;
   /**
@@ -203,9 +233,16 @@ export class DetectEngine {
       const members = ordered.filter((s) => s.ipProtos.length === 0 || s.ipProtos.includes(proto));
       const always: number[] = [];
       const byBuffer = new Map<number, Map<string, { bytes: Uint8Array; sigs: number[] }>>();
+      const packetOnly = new Map<string, { bytes: Uint8Array; sigs: number[] }>();
       for (const s of members) {
         const fp = s.fastPattern;
         if (!fp) { always.push(s.num); continue; }
+        if (fp.bufferId === BufferId.PAYLOAD && s.inspectsPacket) {
+          const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
+          let e = packetOnly.get(key);
+          if (!e) { e = { bytes: fp.bytes, sigs: [] }; packetOnly.set(key, e); }
+          e.sigs.push(s.num);
+        }
         let m = byBuffer.get(fp.bufferId);
         if (!m) { m = new Map(); byBuffer.set(fp.bufferId, m); }
         const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
@@ -215,20 +252,14 @@ export class DetectEngine {
       }
       const prefilters: Prefilter[] = [];
       for (const [bufferId, m] of byBuffer) {
-        const entries = [...m.values()];
-        patterns += entries.length;
-        const sigCount = new Int32Array(entries.length);
-        const sigStart = new Int32Array(entries.length);
-        let total = 0;
-        entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
-        const sigIds = new Int32Array(total);
-        entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
-        prefilters.push({ bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) });
+        patterns += m.size;
+        prefilters.push(buildPrefilter(bufferId, m));
       }
       return {
         always: Int32Array.from(always),
         prefilters: prefilters.filter((p) => p.bufferId !== BufferId.PAYLOAD),
         payloadPrefilter: prefilters.find((p) => p.bufferId === BufferId.PAYLOAD) ?? null,
+        packetPrefilter: packetOnly.size > 0 ? buildPrefilter(BufferId.PAYLOAD, packetOnly) : null,
       };
     });
     this.stats = {
@@ -263,6 +294,14 @@ export class DetectEngine {
 
   /** Prefilter sink: called by AhoCorasick.scanRange for each pattern hit (end: index past it). */
   hit(patternId: number, end: number): void {
+    const ar = this.appRec;
+    if (ar !== null) {
+      // First hit of this pattern in this packet's prefilter (the kept ids were stamped
+      // before the scan): new to the buffer's state too.
+      if (this.curPrefilter!.patternStamp[patternId] !== this.stamp && !this.appOverflow && !ar.push(patternId)) this.appOverflow = true;
+      this.addCandidates(patternId);
+      return;
+    }
     const rec = this.rec;
     if (rec !== null) {
       const start = this.recShift + end - this.curPrefilter!.ac.patternLength[patternId]!;
@@ -278,6 +317,7 @@ export class DetectEngine {
     this.mark.fill(0);
     for (const g of this.groups) {
       g.payloadPrefilter?.patternStamp.fill(0);
+      g.packetPrefilter?.patternStamp.fill(0);
       for (const pf of g.prefilters) pf.patternStamp.fill(0);
     }
     this.stamp = 1;
@@ -298,6 +338,41 @@ export class DetectEngine {
     if (buf.length === 0) return;
     this.curPrefilter = pf;
     pf.ac.scanRange(buf, 0, buf.length, 0, this);
+    this.appPrefilterBytes[pf.bufferId] += buf.length;
+  }
+
+  /**
+   * An app-layer prefilter over a buffer that only grows (DetectContext.bufferVersion): hand out
+   * the pattern ids found in its bytes on earlier packets, then scan only the new bytes,
+   * resuming the automaton (AppScanState explains why the candidates are exactly a whole
+   * scan's). One state per (prefilter, packet direction), for the transaction last scanned.
+   */
+  private scanGrowing(pf: Prefilter, pfIndex: number, pfCount: number, buf: Uint8Array, fd: FlowDetectState, toServer: boolean, txId: number, version: number): void {
+    let scans = fd.appScans;
+    if (scans === null || scans.length !== pfCount * 2) {
+      scans = fd.appScans = [];
+      for (let i = 0; i < pfCount * 2; i++) scans.push(null);
+    }
+    const slot = pfIndex * 2 + (toServer ? 0 : 1);
+    let as = scans[slot]!;
+    if (as === null) as = scans[slot] = new AppScanState();
+    this.curPrefilter = pf;
+    const len = buf.length;
+    if (as.continues(pf, txId, version, len)) {
+      const ids = as.ids;
+      for (let k = 0, n = as.count; k < n; k++) this.addCandidates(ids[k]!);
+      if (as.scannedEnd === len) return;
+    } else {
+      as.reset(pf, txId, version);
+    }
+    const from = as.scannedEnd;
+    this.appRec = as;
+    this.appOverflow = false;
+    as.acState = pf.ac.scanRange(buf, from, len, as.acState, this);
+    this.appRec = null;
+    as.scannedEnd = len;
+    this.appPrefilterBytes[pf.bufferId] += len - from;
+    if (this.appOverflow) as.invalidate();
   }
 
   /**
@@ -384,25 +459,43 @@ export class DetectEngine {
     const pp = g.payloadPrefilter;
     if (pp !== null) {
       // A payload that lies unchanged inside the stream window is covered by the stream scan.
-      if (p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
-        this.curPrefilter = pp;
-        pp.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
+      // A payload that went into the stream (streamAdded) is matched as packet data only by
+      // signatures that inspect the packet (matchList): the others match it through the
+      // stream, whose scan makes them candidates; so only the former's patterns are scanned
+      // for (IDS timing scans every such payload: its stream window comes on the ACK).
+      const ppf = ctx.streamAdded === true ? g.packetPrefilter : pp;
+      if (ppf !== null && p.payloadLength > 0 && !(ctx.payloadInStream === true && hasStream)) {
+        this.curPrefilter = ppf;
+        ppf.ac.scanRange(p.data, p.payloadOffset, p.payloadOffset + p.payloadLength, 0, this);
         this.prefilterBytes += p.payloadLength;
+        this.packetPrefilterBytes += p.payloadLength;
       }
       if (hasStream) this.scanStream(pp, ctx, fd);
     }
     if (ctx.appProto !== '' && g.prefilters.length > 0) {
-      for (let i = 0; i < g.prefilters.length; i++) {
-        const pf = g.prefilters[i]!;
+      const pfs = g.prefilters;
+      // Growing buffers resume where the previous packet's scan stopped; small ones are cheaper
+      // to rescan than to keep state for.
+      const progressive = fd !== null && ctx.txId >= 0 && ctx.bufferVersion !== undefined;
+      for (let i = 0; i < pfs.length; i++) {
+        const pf = pfs[i]!;
         for (let k = 0; ; k++) {
           const b = ctx.getBuffer(pf.bufferId, k);
           if (b === null) break;
+          if (k === 0 && progressive && b.length >= APP_SCAN_MIN_BYTES) {
+            const version = ctx.bufferVersion!(pf.bufferId);
+            if (version >= 0) {
+              this.scanGrowing(pf, i, pfs.length, b, fd, ctx.toServer, ctx.txId, version);
+              continue;
+            }
+          }
           this.scan(pf, b);
         }
       }
     }
     const cand = this.cand;
     const candCount = this.candCount;
+    this.prefilterCandidates += candCount;
     sortPrefix(cand, candCount);
     this.st.now = p.tsSec;
 

@@ -3,11 +3,28 @@
 // creates it (DetectEngine.newFlowState) so its sizes match the compiled rule set; the flow
 // stage only stores it on the flow and hands it back in DetectContext.flowDetect.
 
+import type { AppScanState } from './appScanState';
 import { StreamScanState } from './streamScanState';
 
+/** The all-zero flowbits of a rule set's names (shared, never written). */
+const ZERO_BITS = new WeakMap<readonly string[], Uint8Array>();
+function zeroBits(names: readonly string[]): Uint8Array {
+  let z = ZERO_BITS.get(names);
+  if (z === undefined) {
+    z = new Uint8Array(Math.max(1, names.length));
+    ZERO_BITS.set(names, z);
+  }
+  return z;
+}
+
 export class FlowDetectState {
-  /** One byte per flowbit name the rule set uses (1 = set), indexed by `names`. */
+  /**
+   * One byte per flowbit name the rule set uses (1 = set), indexed by `names`. Read-only: until
+   * a flowbit is first written (setFlowbit) it is one all-zero array shared by every flow of
+   * the rule set, so most flows allocate none.
+   */
   flowbits: Uint8Array;
+  private ownBits = false;
   /**
    * The flowbit names of the engine that made this state (slot order). After a rule reload
    * the new engine sees a different array here and remaps the bits by name (adoptBy).
@@ -25,10 +42,24 @@ export class FlowDetectState {
   /** Where the payload prefilter stopped in each direction's stream (made on first stream data). */
   scanToServer: StreamScanState | null = null;
   scanToClient: StreamScanState | null = null;
+  /**
+   * Where the prefilter stopped in the app-layer buffers that only grow: two slots (to server,
+   * to client) per app-layer prefilter of the engine's group, made on first use.
+   */
+  appScans: Array<AppScanState | null> | null = null;
 
   constructor(names: readonly string[]) {
     this.names = names;
-    this.flowbits = new Uint8Array(Math.max(1, names.length));
+    this.flowbits = zeroBits(names);
+  }
+
+  /** Writes one flowbit (the first write gives the flow its own copy). */
+  setFlowbit(slot: number, value: number): void {
+    if (!this.ownBits) {
+      this.flowbits = this.flowbits.slice();
+      this.ownBits = true;
+    }
+    this.flowbits[slot] = value;
   }
 
   /**
@@ -44,9 +75,11 @@ export class FlowDetectState {
       if (j !== undefined) bits[i] = this.flowbits[j]!;
     });
     this.flowbits = bits;
+    this.ownBits = true;
     this.names = names;
     this.txMatched = null;
     this.scanToServer = null;
     this.scanToClient = null;
+    this.appScans = null;
   }
 }

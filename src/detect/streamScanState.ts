@@ -13,6 +13,9 @@
 /** Most hits kept per direction before falling back to whole-window scans. */
 export const STREAM_HITS_MAX = 1024;
 
+const NO_IDS = new Int32Array(0);
+const NO_STARTS = new Float64Array(0);
+
 export class StreamScanState {
   /** The automaton (prefilter) these positions belong to; another one invalidates them. */
   owner: object | null = null;
@@ -22,9 +25,13 @@ export class StreamScanState {
   scannedEnd = -1;
   /** Stream offset where the scan that the kept hits build on started. */
   base = 0;
-  /** Kept hits [head, count): pattern id and stream offset of the match start. */
-  ids: Int32Array = new Int32Array(16);
-  starts: Float64Array = new Float64Array(16);
+  /**
+   * Kept hits [head, count): pattern id and stream offset of the match start. Made on the
+   * first hit (most flow directions have none): a Float64Array(16) has its own ArrayBuffer,
+   * which for two per flow showed in the replay's profile.
+   */
+  ids: Int32Array = NO_IDS;
+  starts: Float64Array = NO_STARTS;
   head = 0;
   count = 0;
 
@@ -60,9 +67,10 @@ export class StreamScanState {
         this.head = 0;
       } else {
         if (this.ids.length >= STREAM_HITS_MAX) return false;
-        // Rare: a direction with many pattern hits in its window. Grows by doubling.
-        const ids = new Int32Array(this.ids.length * 2);
-        const starts = new Float64Array(this.ids.length * 2);
+        // A direction with pattern hits in its window: grows by doubling from 8.
+        const size = Math.max(8, this.ids.length * 2);
+        const ids = new Int32Array(size);
+        const starts = new Float64Array(size);
         ids.set(this.ids);
         starts.set(this.starts);
         this.ids = ids;

@@ -58,6 +58,8 @@ export class StreamStats {
   idsForcedProgress = 0;
   established = 0;
   closed = 0;
+  /** Directions whose window was released when their closed session had nothing left. */
+  releasedAtClose = 0;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -166,6 +168,11 @@ export class StreamTracker {
       r.ignored = true;
       return r;
     } else {
+      // A pure ACK (or FIN/RST) after the close: release the windows nothing needs any more.
+      if (flow.state === FlowState.CLOSED && p.payloadLength === 0) {
+        if (s.client.releaseIfDone()) this.stats.releasedAtClose++;
+        if (s.server.releaseIfDone()) this.stats.releasedAtClose++;
+      }
       this.advance(s, p, flow, toServer, r);
       if (r.ignored) {
         r.session = true;

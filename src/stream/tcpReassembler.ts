@@ -230,6 +230,24 @@ export class TcpReassembler {
     this.drain();
   }
 
+  /**
+   * The session closed (both FINs or a RST) and this direction has nothing left to give: every
+   * byte up to its FIN arrived, none is queued, and (IDS timing) the app layer and the raw
+   * inspection took them all. Then the window goes back to the pool now instead of at the
+   * flow's timeout, 60 s of packet time later (Suricata likewise prunes segments that are
+   * fully consumed). Only a retransmission after this is no longer compared byte for byte.
+   * Returns whether it released anything.
+   */
+  releaseIfDone(): boolean {
+    if (this.buf === EMPTY || this.queue.length > 0) return false;
+    if (!this.finSeen || this.nextAbs < this.finAbs) return false;
+    if (this.holdFrom !== Infinity && (this.appProgress < this.nextAbs || this.rawProgress < this.nextAbs)) return false;
+    this.releaseBuffer();
+    this.bufStart = this.nextAbs;
+    this.packetStart = this.nextAbs;
+    return true;
+  }
+
   /** Free everything (flow end). */
   free(): void {
     this.releaseBuffer();
@@ -240,6 +258,9 @@ export class TcpReassembler {
 
   private releaseBuffer(): void {
     this.memory.release(this.buf.length);
+    // Nothing keeps a view of the window across packets (the stages copy what they keep),
+    // so the next flow can reuse it.
+    if (this.buf !== EMPTY) this.memory.give(this.buf);
     this.buf = EMPTY;
     this.bufLen = 0;
   }
@@ -268,8 +289,9 @@ export class TcpReassembler {
       const target = this.buf.length === 0 ? need : Math.max(need, 4 * this.limits.lookbehind);
       while (size < target) size *= 2;
       if (!this.memory.reserve(size - this.buf.length)) return false;
-      const grown = new Uint8Array(size);
-      grown.set(this.buf.subarray(0, this.bufLen));
+      const grown = this.memory.take(size);
+      if (this.bufLen > 0) grown.set(this.buf.subarray(0, this.bufLen));
+      if (this.buf !== EMPTY) this.memory.give(this.buf);
       this.buf = grown;
     }
     const buf = this.buf;

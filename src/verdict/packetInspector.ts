@@ -566,6 +566,14 @@ export class PacketInspector implements DetectContext {
     return appLayerBuffer(app, info.name, toServer, 0);
   }
 
+  /** DetectContext.bufferVersion: HTTP/1 transactions promise which buffers only grow. */
+  bufferVersion(bufferId: number): number {
+    const tx = this.tx;
+    if (!(tx instanceof HttpTransaction) || bufferId < 0 || bufferId >= BUFFER_LIMIT) return -1;
+    const info = bufferInfo(bufferId);
+    return tx.bufferVersion(info.name, info.direction === 1 ? true : info.direction === 2 ? false : this.toServer);
+  }
+
   /** DetectContext.getValue: the HTTP/2 transaction's frame values (AppValue kinds 0-6). */
   getValue(kind: number, index: number): number {
     const tx = this.http2Transaction;

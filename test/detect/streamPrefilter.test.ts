@@ -68,7 +68,7 @@ function plan(text: string, r: () => number): Seg[] {
 }
 
 /** Per data segment, the sids alerted; and the engine's prefilter byte count. */
-function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean, idsMode = false): { alerts: string[]; scanned: number } {
+function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean, idsMode = false): { alerts: string[]; scanned: number; packetScanned: number } {
   const inspector = new PacketInspector(engine, { ...DEFAULT_INSPECTOR_OPTIONS, idsMode });
   if (wholeWindow) Object.defineProperty(inspector, 'streamOffset', { get: () => -1, set: () => undefined });
   const ctx = new DecodeContext('all');
@@ -87,6 +87,7 @@ function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean, idsMode = 
   push(false, sisn, cisn + 1, SYN | ACK);
   push(true, cisn + 1, sisn + 1, ACK);
   const before = engine.prefilterBytes;
+  const packetBefore = engine.packetPrefilterBytes;
   const alerts: string[] = [];
   let acked = 0;
   const collect = (i: number): void => {
@@ -100,7 +101,7 @@ function run(engine: DetectEngine, segs: Seg[], wholeWindow: boolean, idsMode = 
     acked = Math.max(acked, s.offset + s.data.length);
     if (idsMode) { push(false, sisn + 1, cisn + 1 + acked, ACK); collect(i); }
   });
-  return { alerts, scanned: engine.prefilterBytes - before };
+  return { alerts, scanned: engine.prefilterBytes - before, packetScanned: engine.packetPrefilterBytes - packetBefore };
 }
 
 test('same alerts as whole-window scans, on random segmentations with reordering and retransmits', () => {
@@ -144,11 +145,14 @@ test('IDS timing: windows that move by acknowledgement resume the scan too (same
   const whole = run(engine, segs, true, true);
   assert.equal(inc.alerts, whole.alerts);
   assert.ok(inc.alerts.length > 10, `alerts ${inc.alerts.length}`);
-  // Each packet's payload is scanned as a packet too (IDS timing does not fold it into the
-  // stream); the stream's tail below one 2,560-byte raw chunk waits for more (no flow end here).
-  const streamScanned = inc.scanned - text.length;
+  // IDS timing does not fold a packet's payload into its stream window, but none of these
+  // rules inspects the packet itself (depth, offset, dsize, no_stream), so payloads that went
+  // into the stream are not scanned as packets at all; the stream's tail below one 2,560-byte
+  // raw chunk waits for more (no flow end here).
+  assert.is(inc.packetScanned, 0, 'payloads that went into the stream: no packet-level scan');
+  const streamScanned = inc.scanned - inc.packetScanned;
   assert.ok(streamScanned <= text.length && streamScanned > text.length - 2560, `stream bytes scanned ${streamScanned} of ${text.length}`);
-  assert.ok(whole.scanned > 2.5 * text.length, `whole-window scanned ${whole.scanned} for ${text.length} stream bytes`);
+  assert.ok(whole.scanned - whole.packetScanned > 1.5 * text.length, `whole-window scanned ${whole.scanned} for ${text.length} stream bytes`);
 });
 
 test('a fast pattern seen packets earlier still makes its rule a candidate when the rest arrives', () => {
@@ -158,6 +162,24 @@ test('a fast pattern seen packets earlier still makes its rule a candidate when 
   for (let at = 0; at < text.length; at += 200) segs.push({ offset: at, data: text.slice(at, at + 200) });
   const inc = run(engine, segs, false);
   assert.equal(inc.alerts, [`${segs.length - 1}:1`]);
+});
+
+test('IDS timing: a payload that went into the stream is still scanned for the rules that inspect the packet', () => {
+  const config = defaultDetectConfig();
+  const set = loadRuleSources([{ file: 'test.rules', text: `
+alert tcp any any -> any any (msg:"packet start"; content:"HEADWORD"; depth:8; sid:21;)
+alert tcp any any -> any any (msg:"anywhere"; content:"filler"; sid:22;)
+` }], config);
+  const engine = DetectEngine.compile(set, config);
+  const segs: Seg[] = [];
+  for (let i = 0; i < 40; i++) segs.push({ offset: i * 100, data: `HEADWORD${'x'.repeat(81)} filler ${String(i).padStart(3, '0')}` });
+  const inc = run(engine, segs, false, true);
+  // sid 21 needs the packet (depth): it alerts on each data packet itself; sid 22 through the
+  // acknowledged stream.
+  const onData = inc.alerts.filter((a) => a.endsWith(':21'));
+  assert.is(onData.length, 40, `depth rule on every data packet: ${inc.alerts.join(' ')}`);
+  assert.ok(inc.alerts.some((a) => a.endsWith(':22')), 'stream rule alerted');
+  assert.is(inc.packetScanned, 4000, 'every payload scanned for the packet rule');
 });
 
 test.run();

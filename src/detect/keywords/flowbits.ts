@@ -40,7 +40,7 @@ export class FlowbitAction implements PostMatch {
     if (!fd) return;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i]!;
-      fd.flowbits[s] = this.op === FlowbitOp.SET ? 1 : this.op === FlowbitOp.UNSET ? 0 : fd.flowbits[s]! ^ 1;
+      fd.setFlowbit(s, this.op === FlowbitOp.SET ? 1 : this.op === FlowbitOp.UNSET ? 0 : fd.flowbits[s]! ^ 1);
     }
   }
 }
