@@ -81,6 +81,16 @@ Napi::Value SpawnCapture(const Napi::CallbackInfo& info) {
   Pipe po, pe;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  // As libuv does for its children: default signal dispositions (Node ignores SIGPIPE) and
+  // nothing blocked, so the command behaves as it would under execFileSync.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
   int rc = 0;
   if (pipe2(po.fd, O_CLOEXEC) != 0 || pipe2(pe.fd, O_CLOEXEC) != 0) {
@@ -89,9 +99,10 @@ Napi::Value SpawnCapture(const Napi::CallbackInfo& info) {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, po.fd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pe.fd[1], 2);
-    rc = posix_spawnp(&pid, file.c_str(), &fa, nullptr, argv.data(), environ);
+    rc = posix_spawnp(&pid, file.c_str(), &fa, &attr, argv.data(), environ);
   }
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     error = std::string("cannot start ") + file + ": " + strerror(rc);
   } else {

@@ -28,6 +28,15 @@ test('a non-zero exit throws with its status and stderr; stdin is empty', () => 
   }
 });
 
+test('the command starts with default signal dispositions and nothing blocked (Node ignores SIGPIPE)', () => {
+  const status = runCommand('cat', ['/proc/self/status'], 5000);
+  const mask = (name: string): bigint => BigInt(`0x${new RegExp(`^${name}:\\s+([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+  // Bit n-1 is signal n. glibc keeps its two internal real-time signals (32, 33) ignored in
+  // posix_spawn children; every standard signal (1-31, SIGPIPE = 13 among them) is default.
+  assert.is(mask('SigIgn') & 0x7fffffffn, 0n, 'no standard signal ignored');
+  assert.is(mask('SigBlk'), 0n, 'nothing blocked');
+});
+
 test('a missing command and a timeout are errors, not hangs', () => {
   assert.throws(() => runCommand('lateral-no-such-command', [], 5000), (e: unknown) => e instanceof CommandError && /cannot start lateral-no-such-command/.test((e as Error).message));
   const t0 = Date.now();
