@@ -38,14 +38,3 @@ export const WorkerStat = {
   PCRE_BUDGET_EXCEEDED: 28,
 } as const;
 export const WORKER_STAT_COUNT = 29;
-
-/**
- * Young-generation size for queue workers (Worker resourceLimits.maxYoungGenerationSizeMb;
- * V8's default here is 48 MiB, three 16 MiB semi-spaces). Every short connection leaves ~15 KB
- * of flow state that lives on (closed TCP flows are kept 60 s), so a scavenge copies whatever
- * was allocated since the last one and its pause grows with the young generation: measured
- * with ET Open, 1,500 HTTP connections, load 4-6 (docs/performance.md "Added latency"): 48 MiB
- * gave 5 scavenges of 25-50 ms (sum 123-174 ms), 12 MiB gave 23 of <= 10-25 ms (sum
- * 169-268 ms). Shorter stops, a little more GC time in total.
- */
-export const WORKER_YOUNG_GENERATION_MB = 12;
