@@ -3,6 +3,10 @@
 // flow setup in the inline path, the way short east-west RPCs do. Prints one JSON line
 // {requests, errors, p50Ms, p90Ms, p99Ms, maxMs}. Run inside the client namespace:
 //   node dist/bench/httpLatency.js HOST PORT REQUESTS [PATH]
+// LATERAL_BENCH_HTTP_TRACE=FILE also writes every request as [start (ms since the epoch,
+// performance.timeOrigin + now()), duration ms or -1], to line slow requests up with what
+// Lateral did at the time (docs/performance.md "Added latency").
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 const [host, portArg, countArg, path = '/'] = process.argv.slice(2);
@@ -41,12 +45,17 @@ function quantile(sorted: readonly number[], q: number): number {
 
 async function main(): Promise<void> {
   const times: number[] = [];
+  const log: Array<[number, number]> = [];
   let errors = 0;
   for (let i = 0; i < count; i++) {
+    const at = performance.timeOrigin + performance.now();
     const t = await once();
+    log.push([at, t]);
     if (t < 0) errors++;
     else times.push(t);
   }
+  const traceFile = process.env.LATERAL_BENCH_HTTP_TRACE;
+  if (traceFile) fs.writeFileSync(traceFile, JSON.stringify(log));
   times.sort((a, b) => a - b);
   const r = (x: number): number => Math.round(x * 1000) / 1000;
   process.stdout.write(JSON.stringify({

@@ -8,6 +8,7 @@
 
 #include "capabilities.h"
 #include "nfQueue.h"
+#include "spawnCapture.h"
 
 namespace {
 
@@ -21,6 +22,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("verdicts", v);
   exports.Set("dropCapabilities", Napi::Function::New(env, lateral::DropCapabilities, "dropCapabilities"));
   exports.Set("CAPABILITY_NAMES", lateral::CapabilityNames(env));
+  exports.Set("spawnCapture", Napi::Function::New(env, lateral::SpawnCapture, "spawnCapture"));
   return exports;
 }
 

@@ -5,6 +5,7 @@
 // validated before use. Install is idempotent (it removes this instance's rules first),
 // and removal finds rules by their comment tag, so it also works after a crash.
 import { execFileSync } from 'node:child_process';
+import { runCommand } from './runCommand';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { LateralError } from '../errors';
 import { detectIptablesBackend, IptablesBackend } from './firewallBackend';
@@ -29,9 +30,11 @@ const BRIDGE_SYSCTLS: Record<IpFamily, string> = {
   ipv6: '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
 };
 
+// runCommand, not execFileSync: the counters are read every few seconds while workers judge
+// packets, and a fork of this process stalls them (./runCommand.ts).
 function run(cmd: string, args: readonly string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+    return runCommand(cmd, args, 30000);
   } catch (e) {
     const err = e as { stderr?: string; message?: string };
     const detail = (err.stderr ?? '').toString().trim() || err.message || String(e);

@@ -94,6 +94,18 @@ export interface NativeDropCapabilitiesResult {
   error: string;
 }
 
+/** What native spawnCapture() returns (native/spawnCapture.cc). */
+export interface NativeSpawnResult {
+  /** Exit status, or -1 if it did not exit normally. */
+  status: number;
+  /** The signal that ended it, or 0. */
+  signal: number;
+  stdout: string;
+  stderr: string;
+  /** Non-empty when the command could not be started or timed out (then killed). */
+  error: string;
+}
+
 export interface NativeAddon {
   NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
   META_STRIDE: number;
@@ -106,6 +118,11 @@ export interface NativeAddon {
   dropCapabilities(keep: string[]): NativeDropCapabilitiesResult;
   /** Capability names by number (CAP_CHOWN = 0, ...). */
   CAPABILITY_NAMES: string[];
+  /**
+   * Runs `file` (PATH search) with `args` via posix_spawn (no fork of this process), stdin
+   * /dev/null, and returns its output; killed after timeoutMs.
+   */
+  spawnCapture(file: string, args: readonly string[], timeoutMs: number): NativeSpawnResult;
 }
 
 let cached: NativeAddon | undefined;

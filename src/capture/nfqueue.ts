@@ -30,6 +30,12 @@ export interface NfQueueOptions {
   bypassMark: number;
   /** Verdict for a batch whose handler threw. Default 'accept'. */
   onHandlerError?: 'accept' | 'drop';
+  /**
+   * Called after each batch's verdicts were sent, with the batch size and the
+   * performance.now() time the batch was handed over (before the handler ran): the
+   * batch's whole service time, verdict syscall included.
+   */
+  onVerdictsSent?: (count: number, receivedAt: number) => void;
 }
 
 export interface NfQueueStats extends NativeNfQueueStats {
@@ -44,6 +50,7 @@ export class NfQueue {
   private readonly batch: PacketBatch;
   private readonly dropOnError: boolean;
   private handler: BatchHandler | undefined;
+  private readonly onVerdictsSent: ((count: number, receivedAt: number) => void) | undefined;
   private handlerErrors = 0;
   private closed = false;
 
@@ -54,6 +61,7 @@ export class NfQueue {
     const addon = loadNativeAddon();
     this.queue = options.queue;
     this.dropOnError = options.onHandlerError === 'drop';
+    this.onVerdictsSent = options.onVerdictsSent;
     try {
       this.native = new addon.NfQueue({
         queue: options.queue,
@@ -85,6 +93,7 @@ export class NfQueue {
 
   // One bound method for the queue's lifetime, not a closure per batch.
   private readonly onBatch = (count: number): void => {
+    const receivedAt = performance.now();
     const batch = this.batch;
     batch.reset(count);
     try {
@@ -96,6 +105,7 @@ export class NfQueue {
       else batch.reset(count);
     }
     this.native.verdict(batch.ids, batch.verdicts, batch.marks, count);
+    this.onVerdictsSent?.(count, receivedAt);
   };
 
   stats(): NfQueueStats {

@@ -1,4 +1,6 @@
-// One queue's worker thread for `lateral run`: compiles the rules, binds its NfQueue, judges
+// One queue's worker thread for `lateral run`: compiles the rules, warms the engine up on
+// synthetic connections (src/verdict/engineWarmup.ts: the first real ones would otherwise pay
+// V8's compilation inline), binds its NfQueue, judges
 // each batch with the engine, keeps its summary counters in shared memory, posts metric deltas
 // about once a second and the batch's alerts (plain AlertRecordInput objects) after each batch.
 //
@@ -15,6 +17,7 @@
 // subtracted by the main thread once written) caps what may wait in the message queue; past it
 // alerts are counted in ALERTS_LOST and dropped, so a stalled main thread costs alerts, not memory.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { PerformanceObserver } from 'node:perf_hooks';
 import { NfQueue } from '../capture/nfqueue';
 import { NfVerdict, SkbInfo } from '../capture/native';
 import type { PacketBatch } from '../capture/packetBatch';
@@ -25,7 +28,7 @@ import type { PacketVerdictHandler } from '../verdict/packetVerdictHandler';
 import type { EngineVerdictHandler } from '../verdict/engineVerdictHandler';
 import { alertRecordsOf } from '../output/alertRecords';
 import type { AlertRecordInput } from '../output/eveAlert';
-import type { MetricsDelta } from '../output/workerCounters';
+import { observeGcPauses, type MetricsDelta } from '../output/workerCounters';
 import { StaticContainerIdentities, type ContainerAddress } from './containerIdentity';
 import { AlertHandoff } from './alertHandoff';
 import { LiveCounters } from './liveCounters';
@@ -65,6 +68,8 @@ export interface RunWorkerData {
   containerModes?: boolean;
   /** Flow table bound of this worker. */
   maxFlows: number;
+  /** false: skip the engine warm-up (src/verdict/engineWarmup.ts) before binding. Default on. */
+  warmup?: boolean;
 }
 
 export type WorkerMessage =
@@ -122,6 +127,15 @@ let engine: EngineVerdictHandler | null = null;
 let live: LiveCounters | null = null;
 let queue: NfQueue;
 let pendingAlerts: AlertRecordInput[] = [];
+let gcObserver: PerformanceObserver | null = null;
+
+/**
+ * NfQueue calls this after a batch's verdicts were sent: lateral_verdict_latency_seconds is
+ * the batch's whole time in Lateral (handler and the verdict syscall), from when it was read.
+ */
+function onVerdictsSent(count: number, receivedAt: number): void {
+  live?.counters.batch(count, (performance.now() - receivedAt) / 1000);
+}
 
 // Counting by reading the IP version and protocol bytes directly, so the summary line means
 // the same with or without an engine.
@@ -191,11 +205,9 @@ function postAlerts(): void {
 }
 
 function onBatch(batch: PacketBatch): void {
-  const t0 = performance.now();
   countBatch(batch);
   handler.handleBatch(batch);
   countVerdicts(batch);
-  live?.counters.batch(batch.count, (performance.now() - t0) / 1000);
   if (pendingAlerts.length > 0) postAlerts();
 }
 
@@ -263,7 +275,7 @@ async function reload(req: RuleReloadRequest): Promise<void> {
 function main(): void {
   let rules: RuleLoadSummary | null;
   try {
-    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor && data.containerModes !== true, maxFlows: data.maxFlows });
+    const created = createVerdictHandler({ queue: data.queue, ruleFiles: data.ruleFiles, configPath: data.configPath, monitor: data.monitor && data.containerModes !== true, maxFlows: data.maxFlows, warmup: data.warmup === false ? undefined : {} });
     handler = created.handler;
     engine = created.engine;
     rules = created.rules;
@@ -272,6 +284,8 @@ function main(): void {
       engine.onAlert = onAlert;
       live = new LiveCounters(engine.inspector, new StaticContainerIdentities(data.containers));
       engine.observer = live;
+      // lateral_worker_gc_pause_seconds: scavenges stop this thread while packets wait.
+      if (data.metrics) gcObserver = observeGcPauses(live.counters);
     }
     queue = new NfQueue({
       queue: data.queue,
@@ -284,6 +298,7 @@ function main(): void {
       repeatMark: data.repeatMark,
       bypassMark: data.bypassMark,
       onHandlerError: data.failOpen ? 'accept' : 'drop',
+      onVerdictsSent,
     });
     queue.start(onBatch);
   } catch (e) {
@@ -311,6 +326,7 @@ function main(): void {
     stopped = true;
     clearInterval(timer);
     clearInterval(statsTimer);
+    gcObserver?.disconnect();
     copyNativeStats();
     queue.close();
     handler.close?.();

@@ -16,6 +16,8 @@ import {
   CounterKinds,
   DROP_REASON_NAMES,
   EVICT_REASON_NAMES,
+  GC_KIND_NAMES,
+  GC_PAUSE_BUCKETS,
   LATENCY_BUCKETS,
   MetricsDelta,
   OTHER_LABEL,
@@ -115,6 +117,39 @@ class MergedHistogram {
   }
 }
 
+/**
+ * Several MergedHistograms under one name, told apart by one label (a fixed set of values):
+ * each worker delta carries their bucket arrays concatenated in label order.
+ */
+class LabeledMergedHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly labelNames: string[];
+  private readonly parts: MergedHistogram[];
+
+  constructor(readonly name: string, readonly help: string, readonly bounds: readonly number[], readonly label: string, readonly values: readonly string[]) {
+    this.labelNames = [label];
+    this.parts = values.map(() => new MergedHistogram(name, help, bounds));
+  }
+
+  add(h: Float64Array): void {
+    const stride = this.bounds.length + 3;
+    this.parts.forEach((part, k) => part.add(h.subarray(k * stride, (k + 1) * stride)));
+  }
+
+  get(): ReturnType<MergedHistogram['get']> {
+    const values: ReturnType<MergedHistogram['get']>['values'] = [];
+    this.parts.forEach((part, k) => {
+      for (const v of part.get().values) values.push({ ...v, labels: { ...v.labels, [this.label]: this.values[k]! } });
+    });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const part of this.parts) part.reset();
+  }
+}
+
 type PairLabelNames = 'src_container' | 'dest_container' | 'app_proto';
 
 export class LateralMetrics {
@@ -144,6 +179,7 @@ export class LateralMetrics {
   private readonly uninspected: client.Counter;
   private readonly batchSize: MergedHistogram;
   private readonly latency: MergedHistogram;
+  private readonly gcPause: LabeledMergedHistogram;
   private readonly rulesLoaded: client.Gauge;
   private readonly rulesSkipped: client.Gauge;
   private readonly rulesReloadTime: client.Gauge;
@@ -204,8 +240,10 @@ export class LateralMetrics {
     this.uninspected = counter('lateral_uninspected_packets_total', 'Packets that hit the NFQUEUE rule but never reached Lateral: passed by queue-bypass/fail-open, or dropped by the kernel before queueing (promiscuous bridge; see lateral_bridge_promiscuous).');
     this.batchSize = new MergedHistogram('lateral_batch_size_packets', 'Packets per NFQUEUE batch.', BATCH_SIZE_BUCKETS);
     this.latency = new MergedHistogram('lateral_verdict_latency_seconds', 'Time from receiving a batch to sending its verdicts.', LATENCY_BUCKETS);
+    this.gcPause = new LabeledMergedHistogram('lateral_worker_gc_pause_seconds', 'Garbage-collection pauses of the packet worker threads, by kind (minor = scavenge).', GC_PAUSE_BUCKETS, 'kind', GC_KIND_NAMES);
     this.registry.registerMetric(this.batchSize as unknown as client.Metric);
     this.registry.registerMetric(this.latency as unknown as client.Metric);
+    this.registry.registerMetric(this.gcPause as unknown as client.Metric);
     this.rulesLoaded = gauge('lateral_rules_loaded', 'Rules loaded by the last successful (re)load.');
     this.rulesSkipped = gauge('lateral_rules_skipped', 'Rules skipped (unsupported or invalid) by the last successful (re)load.');
     this.rulesReloadTime = gauge('lateral_rules_last_reload_timestamp_seconds', 'When rules were last (re)loaded, successfully or not.');
@@ -302,6 +340,7 @@ export class LateralMetrics {
     this.workerGauges.set(workerId, { flowsActive: d.flowsActive, streamMemory: d.streamMemoryBytes });
     this.batchSize.add(d.batchSize);
     this.latency.add(d.latency);
+    if (d.gcPause !== undefined) this.gcPause.add(d.gcPause);
 
     let slots = this.workerSlots.get(workerId);
     if (!slots) this.workerSlots.set(workerId, (slots = []));

@@ -5,6 +5,7 @@
 // Hot path: every per-packet call is an increment into a preallocated Float64Array at an
 // integer index. Strings appear only when a flow gets its container-pair slot (once per flow
 // and app-protocol change) and in the one-per-second delta.
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 /** Verdict indexes for packet() (label `verdict`). */
 export const Verdict = { ACCEPT: 0, DROP: 1, BYPASS: 2 } as const;
@@ -37,6 +38,40 @@ export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 12
 export const LATENCY_BUCKETS: readonly number[] = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
+
+/**
+ * Kinds of V8 garbage collection a worker reports (perf_hooks 'gc' entries, detail.kind:
+ * NODE_PERFORMANCE_GC_MINOR = scavenge, MAJOR = mark-compact, INCREMENTAL = an incremental
+ * marking step, WEAKCB = weak callbacks), label `kind`.
+ */
+export const GC_KIND_NAMES = ['minor', 'major', 'incremental', 'weakcb'] as const;
+/** Upper bounds of the GC pause histogram (seconds the worker's JS thread stood still). */
+export const GC_PAUSE_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** GcKind index (GC_KIND_NAMES) of a perf_hooks gc entry's detail.kind; -1 if unknown. */
+export function gcKindIndex(nodeGcKind: number): number {
+  const c = perfConstants;
+  return nodeGcKind === c.NODE_PERFORMANCE_GC_MINOR ? 0
+    : nodeGcKind === c.NODE_PERFORMANCE_GC_MAJOR ? 1
+      : nodeGcKind === c.NODE_PERFORMANCE_GC_INCREMENTAL ? 2
+        : nodeGcKind === c.NODE_PERFORMANCE_GC_WEAKCB ? 3 : -1;
+}
+
+/**
+ * Counts this thread's GC pauses into `counters` (one perf_hooks callback per GC, not per
+ * packet): while a scavenge or a mark-compact finalisation runs, the thread judges nothing and
+ * queued packets wait. Disconnect the returned observer to stop.
+ */
+export function observeGcPauses(counters: WorkerCounters): PerformanceObserver {
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      counters.gc(gcKindIndex(kind), e.duration / 1000);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return obs;
+}
 
 /** Values per container-pair slot in MetricsDelta.pairValues. */
 export const PAIR_STRIDE = 6;
@@ -99,6 +134,8 @@ export interface MetricsDelta {
   /** Per-bucket (non-cumulative) counts, one more than the bounds (+Inf), then sum, count. */
   batchSize: Float64Array;
   latency: Float64Array;
+  /** GC pauses: one histogram array (as batchSize) per GC_KIND_NAMES entry, concatenated. */
+  gcPause: Float64Array;
   /** PAIR_STRIDE values per slot, for slots 0..n-1. */
   pairValues: Float64Array;
   /** Slots defined since the previous delta. */
@@ -111,16 +148,17 @@ export function isMetricsDelta(v: unknown): v is MetricsDelta {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'lateral-metrics-delta';
 }
 
-function histogramArray(bounds: readonly number[]): Float64Array {
-  return new Float64Array(bounds.length + 3);
+function histogramArray(bounds: readonly number[], count = 1): Float64Array {
+  return new Float64Array((bounds.length + 3) * count);
 }
 
-function observe(h: Float64Array, bounds: readonly number[], v: number): void {
+/** Observes v in the histogram array at `base` (histogram number k starts at k * (bounds + 3)). */
+function observe(h: Float64Array, bounds: readonly number[], v: number, base = 0): void {
   let i = 0;
   while (i < bounds.length && v > bounds[i]!) i++;
-  h[i]!++;
-  h[bounds.length + 1]! += v;
-  h[bounds.length + 2]!++;
+  h[base + i]!++;
+  h[base + bounds.length + 1]! += v;
+  h[base + bounds.length + 2]!++;
 }
 
 export interface DeltaPort {
@@ -135,6 +173,7 @@ export class WorkerCounters {
   private streamMemory = 0;
   private batchSize = histogramArray(BATCH_SIZE_BUCKETS);
   private latency = histogramArray(LATENCY_BUCKETS);
+  private gcPause = histogramArray(GC_PAUSE_BUCKETS, GC_KIND_NAMES.length);
   private pairValues = new Float64Array(64 * PAIR_STRIDE);
   private pairCount = 0;
   /** src -> dst -> appProto -> slot; nested maps so lookups need no string building. */
@@ -193,10 +232,16 @@ export class WorkerCounters {
     this.streamMemory = bytes;
   }
 
-  /** One NFQUEUE batch: its packet count and the seconds from receipt to verdict. */
+  /** One NFQUEUE batch: its packet count and the seconds from its receipt to its verdicts sent. */
   batch(size: number, latencySeconds: number): void {
     observe(this.batchSize, BATCH_SIZE_BUCKETS, size);
     observe(this.latency, LATENCY_BUCKETS, latencySeconds);
+  }
+
+  /** One GC pause of this thread: kind index (gcKindIndex) and its duration in seconds. */
+  gc(kind: number, seconds: number): void {
+    if (kind < 0 || kind >= GC_KIND_NAMES.length) return;
+    observe(this.gcPause, GC_PAUSE_BUCKETS, seconds, kind * (GC_PAUSE_BUCKETS.length + 3));
   }
 
   /**
@@ -253,6 +298,7 @@ export class WorkerCounters {
       streamMemoryBytes: this.streamMemory,
       batchSize: this.batchSize,
       latency: this.latency,
+      gcPause: this.gcPause,
       pairValues: this.pairValues.slice(0, this.pairCount * PAIR_STRIDE),
       newPairs: this.newPairs,
       alerts,
@@ -260,6 +306,7 @@ export class WorkerCounters {
     this.scalars = new Float64Array(this.layout.length);
     this.batchSize = histogramArray(BATCH_SIZE_BUCKETS);
     this.latency = histogramArray(LATENCY_BUCKETS);
+    this.gcPause = histogramArray(GC_PAUSE_BUCKETS, GC_KIND_NAMES.length);
     this.pairValues.fill(0);
     this.newPairs = [];
     this.alerts = new Map();

@@ -15,6 +15,7 @@ import { DetectEngine } from '../detect/detectEngine';
 import { PacketInspector } from './packetInspector';
 import { EngineVerdictHandler } from './engineVerdictHandler';
 import { loadBypassOptions, type BypassOptions } from './bypassPolicy';
+import { warmUpEngine, type WarmupOptions, type WarmupResult } from './engineWarmup';
 
 export interface VerdictHandlerOptions {
   queue: number;
@@ -32,6 +33,11 @@ export interface VerdictHandlerOptions {
    * `app-layer.protocols.tls.encryption-handling`; see bypassPolicy.ts).
    */
   bypass?: Partial<BypassOptions>;
+  /**
+   * Judge synthetic connections before returning, so the first real ones do not pay V8's
+   * compilation (./engineWarmup.ts). Off unless given: the live worker asks for it.
+   */
+  warmup?: WarmupOptions;
 }
 
 export interface RuleLoadSummary {
@@ -50,11 +56,13 @@ export interface CreatedVerdictHandler {
   /** The engine handler, or null when no rules were given. */
   engine: EngineVerdictHandler | null;
   rules: RuleLoadSummary | null;
+  /** What the warm-up did (null: none asked, or no engine). */
+  warmup: WarmupResult | null;
 }
 
 /** Loads and compiles the rules; throws LateralError for an unreadable rules file or YAML. */
 export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVerdictHandler {
-  if (options.ruleFiles.length === 0) return { handler: new AcceptAllHandler(), engine: null, rules: null };
+  if (options.ruleFiles.length === 0) return { handler: new AcceptAllHandler(), engine: null, rules: null, warmup: null };
   const t0 = performance.now();
   const config = liveDetectConfig(options.configPath, options.monitor);
   const set = loadRuleFiles([...options.ruleFiles], config);
@@ -63,7 +71,9 @@ export function createVerdictHandler(options: VerdictHandlerOptions): CreatedVer
   const inspector = new PacketInspector(engine, { midstream: options.midstream ?? true, maxFlows: options.maxFlows ?? 65536 });
   const bypass = { ...loadBypassOptions(options.configPath), ...options.bypass };
   const handler = new EngineVerdictHandler(inspector, null, bypass);
-  return { handler, engine: handler, rules: ruleLoadSummary(set, config, t0) };
+  const rules = ruleLoadSummary(set, config, t0);
+  const warmup = options.warmup !== undefined ? warmUpEngine(engine, { bypass, ...options.warmup }) : null;
+  return { handler, engine: handler, rules, warmup };
 }
 
 /**

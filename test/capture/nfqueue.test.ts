@@ -211,6 +211,28 @@ nfq('a throwing handler is counted and its batch still accepted', async () => {
   assert.ok(q.stats().handlerErrors >= 1);
 });
 
+nfq('onVerdictsSent: each batch reported once, after its handler, with its size and receipt time', async () => {
+  const handled: Array<[number, number, number]> = []; // [count, handler start, handler end]
+  const sent: Array<[number, number, number]> = []; // [count, receivedAt, callback time]
+  const q = open(
+    (b) => {
+      const t = performance.now();
+      handled.push([b.count, t, performance.now()]);
+    },
+    { onVerdictsSent: (count, receivedAt) => sent.push([count, receivedAt, performance.now()]) },
+  );
+  assert.is((await curl(lab)).code, 0);
+  assert.ok(sent.length >= 1);
+  assert.is(sent.length, handled.length, 'one report per batch');
+  assert.is(sent.reduce((a, s) => a + s[0], 0), q.stats().packets, 'every packet reported');
+  sent.forEach(([count, receivedAt, at], i) => {
+    const [hCount, hStart, hEnd] = handled[i]!;
+    assert.is(count, hCount);
+    assert.ok(receivedAt <= hStart, 'received before the handler ran');
+    assert.ok(at >= hEnd, 'reported after the handler (and the verdict) returned');
+  });
+});
+
 nfq('kernel errors have stable codes: double bind, CONNTRACK where unsupported', () => {
   const n = uniqueQueue();
   const a = new NfQueue({ queue: n, repeatMark: REPEAT, bypassMark: BYPASS });
