@@ -47,6 +47,10 @@ export class Flow {
   hash = 0;
   /** Next flow with the same hash (FlowTable internal collision chain). */
   next: Flow | null = null;
+  /** Index in the FlowTable's sweep list, -1 when not in a table (FlowTable internal). */
+  tableSlot = -1;
+  /** The FlowTable's lookup count when this flow was last looked up: its recency (internal). */
+  lastTouch = 0;
 
   ipVersion = 0;
   proto = 0;

@@ -11,6 +11,7 @@ import { DecodeContext } from '../../src/decode/decodeStats';
 import { IpProto, LinkType, Packet, TcpFlag } from '../../src/decode/packet';
 import { Flow, FlowState } from '../../src/flow/flow';
 import { FlowEndReason, FlowTable } from '../../src/flow/flowTable';
+import { flowTimeout, SURICATA_FLOW_TIMEOUTS } from '../../src/flow/flowTimeouts';
 import { ethernet, ip6, ipv4, ipv6, tcp4, tcpSegment, udpDatagram, ip4 } from '../decode/craft';
 
 const reference = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/stream/tsharkFollow.json'), 'utf8')) as Record<string, { tcpStreams: unknown[] }>;
@@ -177,6 +178,47 @@ test('a SYN on a closed TCP flow starts a new flow (session reuse)', () => {
   assert.is.not(second.flow, first);
   assert.equal(ended, ['reused']);
   assert.is(t.stats.reused, 1);
+});
+
+test('the timeout sweep ends exactly the idle flows, most recent first, through evictions and reuse', () => {
+  // Random traffic over a small table (LRU evictions), TCP flows closed and reopened by SYN
+  // (reuse), UDP answered (established): after each second the flows the sweep ended must be
+  // exactly those a walk of every flow finds idle past its timeout, in recency order.
+  let x = 12345;
+  const rnd = (n: number): number => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x % n; };
+  const ended: Flow[] = [];
+  const t = new FlowTable({ maxFlows: 250, onFlowEnd: (f, why) => { if (why === 'timeout') ended.push(f); } });
+  const live = new Set<Flow>();
+  const touched = new Map<Flow, number>();
+  let touch = 0;
+  let totalEnded = 0;
+  for (let sec = 1; sec <= 900; sec++) {
+    // Quiet stretches let flows time out; busy ones fill the table past its bound.
+    const busy = (sec % 200) < 60;
+    for (let k = busy ? rnd(40) : rnd(3); k > 0; k--) {
+      const port = 1000 + rnd(200);
+      const udp = rnd(3) === 0;
+      const bytes = udp
+        ? Uint8Array.from(ethernet(0x0800, ipv4(rnd(2) ? A : B, rnd(2) ? B : A, { proto: 17 }, udpDatagram(ip4(A), ip4(B), port, 53, 'q'))))
+        : tcp4(A, B, { sport: port, flags: rnd(4) === 0 ? TcpFlag.SYN : TcpFlag.ACK });
+      const r = t.lookup(decoded(bytes, sec));
+      if (r === null) continue;
+      if (!udp && rnd(5) === 0) r.flow.state = FlowState.CLOSED;
+      touched.set(r.flow, ++touch);
+    }
+    // What a walk over every flow in the table expects, before the sweep.
+    live.clear();
+    for (const f of t.flows()) live.add(f);
+    const expected = [...live].filter((f) => sec + 0.5 - f.lastTime >= flowTimeout(SURICATA_FLOW_TIMEOUTS, f))
+      .sort((a, b) => touched.get(b)! - touched.get(a)!);
+    ended.length = 0;
+    assert.is(t.expire(sec + 0.5), expected.length);
+    assert.equal(ended, expected, `second ${sec}`);
+    totalEnded += ended.length;
+    assert.is(t.size, live.size - expected.length);
+    assert.is([...t.flows()].length, t.size);
+  }
+  assert.ok(totalEnded > 500 && t.stats.evicted > 100 && t.stats.reused > 50, `ended ${totalEnded}, evicted ${t.stats.evicted}, reused ${t.stats.reused}`);
 });
 
 test.run();
