@@ -259,7 +259,13 @@ export class PacketInspector implements DetectContext {
     }
     if (app === null || app.proto <= 0) return this.detect();
 
-    if (app.proto === AppProto.HTTP && app.http !== null) return this.detectHttp(fi, app.http.transactions, toServer, false);
+    if (app.proto === AppProto.HTTP && app.http !== null) {
+      const verdict = this.detectHttp(fi, app.http.transactions, toServer, false);
+      // Transactions complete both ways and inspected in both directions are done with: drop
+      // them now rather than keep up to 256 per flow until the flow ends (memory, GC).
+      app.http.releaseBefore(Math.min(fi.openTxToServer, fi.openTxToClient));
+      return verdict;
+    }
     if (app.proto === AppProto.HTTP2 && app.http2 !== null) return this.detectHttp(fi, app.http2.transactions, toServer, true);
     if (app.proto === AppProto.DNS) {
       // Each DNS message is a transaction; this packet's is the newest one parsed.
