@@ -47,7 +47,10 @@ export const HTTP2_ERROR_CODE_NAMES: readonly string[] = [
   'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
 ];
 
-/** RFC 9113 §6.5.2 setting identifiers, named as `http2.settings` takes them. */
+/**
+ * RFC 9113 §6.5.2 setting identifiers, named as `http2.settings` takes them: Suricata's
+ * HTTP2SettingsId knows 1-6 only (a later identifier is given by number).
+ */
 export const HTTP2_SETTINGS_NAMES: Readonly<Record<string, number>> = {
   SETTINGS_HEADER_TABLE_SIZE: 1,
   SETTINGS_ENABLE_PUSH: 2,
@@ -55,7 +58,6 @@ export const HTTP2_SETTINGS_NAMES: Readonly<Record<string, number>> = {
   SETTINGS_INITIAL_WINDOW_SIZE: 4,
   SETTINGS_MAX_FRAME_SIZE: 5,
   SETTINGS_MAX_HEADER_LIST_SIZE: 6,
-  SETTINGS_ENABLE_CONNECT_PROTOCOL: 8,
 };
 
 export interface Http2Setting {

@@ -18,7 +18,7 @@ import { HttpParser } from '../../src/applayer/httpParser';
 import { parseSshBanner } from '../../src/applayer/sshParser';
 import { TlsParser } from '../../src/applayer/tlsParser';
 import { parseX509Names } from '../../src/applayer/x509Name';
-import { APP_CAPS, FUZZ_SEED, FuzzTimer, MAX_MS_PER_INPUT, appFootprint, fcOptions, runs } from './fuzz';
+import { APP_CAPS, FUZZ_SEED, FuzzTimer, appFootprint, fcOptions, feedInSplits, runs } from './fuzz';
 import { cat, derCertificate, derName, OID_CN, OID_O, tlsCertificateMessage, tlsRecords, tlv } from './der';
 
 const BUFFERS = [
@@ -42,12 +42,7 @@ function exercise(counters: AppLayerCounters, isTcp: boolean, chunks: Chunks, sp
       st.feed(c.toServer, c.data);
       return;
     }
-    let p = 0;
-    while (p < c.data.length) {
-      const n = Math.max(1, splits.length ? splits[k++ % splits.length]! : c.data.length);
-      st.feed(c.toServer, c.data, p, Math.min(c.data.length, p + n));
-      p += n;
-    }
+    k = feedInSplits(st, c.toServer, c.data, splits, k);
   });
   st.close(true);
   st.close(false);
@@ -71,10 +66,6 @@ function exercise(counters: AppLayerCounters, isTcp: boolean, chunks: Chunks, sp
 const splitsArb = fc.array(fc.integer({ min: 1, max: 1500 }), { maxLength: 12 });
 const bytesArb = fc.uint8Array({ maxLength: 3000 });
 
-function finish(timer: FuzzTimer): void {
-  timer.report();
-  assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `${timer.target}: worst ${timer.worstMs} ms per input`);
-}
 
 // ---------------------------------------------------------------------------------- HTTP
 
@@ -162,7 +153,7 @@ test('http: grammar-aware requests/responses (headers, chunked, gzip incl. bombs
     }),
     fcOptions(FUZZ_SEED, 5000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(counters.httpTransactions > 1000, 'deep enough to make transactions');
   assert.ok(counters.httpDecompressTruncated > 0, 'a gzip bomb was capped at the body limit');
   assert.ok(counters.httpInvalidChunk > 0 && counters.httpDecompressFailed > 0, 'bad chunks and bad gzip counted');
@@ -178,7 +169,7 @@ test('http: arbitrary bytes after a request line, both directions, any split', (
     }),
     fcOptions(FUZZ_SEED + 1, 5000),
   );
-  finish(timer);
+  timer.finish();
 });
 
 test('http: many pipelined requests without responses stay within maxTransactions', () => {
@@ -189,7 +180,7 @@ test('http: many pipelined requests without responses stay within maxTransaction
   for (let i = 0; i < runs(5000); i++) timer.time(() => p.feed(true, req));
   assert.is(p.transactions.length, APP_CAPS.transactions);
   assert.is(counters.httpTxEvicted, runs(5000) - APP_CAPS.transactions, 'every evicted transaction counted');
-  finish(timer);
+  timer.finish();
 });
 
 // ----------------------------------------------------------------------------------- DNS
@@ -248,7 +239,7 @@ test('dns: generated messages with compression pointers anywhere, over UDP and T
     }),
     fcOptions(FUZZ_SEED + 2, 10000),
   );
-  finish(timer);
+  timer.finish();
   console.log(`[fuzz]   parseDns: ${direct.parsed} parsed, ${direct.malformed} malformed; through AppLayerState: ${counters.dnsMessages} parsed, ${counters.dnsMalformed} malformed`);
   assert.ok(direct.parsed > 1000 && direct.malformed > 1000, 'both well-formed and malformed messages generated');
   assert.ok(counters.dnsMessages > 200 && counters.dnsMalformed > 50, 'and both reach the parser through detection');
@@ -274,7 +265,7 @@ test('dns: arbitrary bytes to parseDns, probeDns and the TCP framer', () => {
     }),
     fcOptions(FUZZ_SEED + 3, 15000),
   );
-  finish(timer);
+  timer.finish();
 });
 
 test('dns: compression-pointer loops terminate and count as malformed', () => {
@@ -361,7 +352,7 @@ test('tls: handshakes, certificates and records with lying length fields, in any
     }),
     fcOptions(FUZZ_SEED + 4, 6000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(counters.tlsRecords > 2000 && counters.tlsMalformed > 0, `records ${counters.tlsRecords}, malformed ${counters.tlsMalformed}`);
 });
 
@@ -376,7 +367,7 @@ test('tls/x509: DER with arbitrary lengths and tags to parseX509Names', () => {
     }),
     fcOptions(FUZZ_SEED + 5, 15000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(parsed > 100, 'well-formed certificates still parse');
 });
 
@@ -395,7 +386,7 @@ test('tls: arbitrary bytes to a TlsParser in both directions', () => {
     }),
     fcOptions(FUZZ_SEED + 6, 10000),
   );
-  finish(timer);
+  timer.finish();
 });
 
 // ----------------------------------------------------------------------------------- SSH
@@ -418,7 +409,7 @@ test('ssh: banner-like lines and arbitrary bytes, in any split', () => {
     }),
     fcOptions(FUZZ_SEED + 7, 6000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(counters.sshBanners > 0 && counters.sshMalformed > 0);
 });
 

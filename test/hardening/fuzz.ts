@@ -3,6 +3,7 @@
 // run can go much further), per-input timing with the worst case reported, and the pipeline
 // driver that pushes one captured frame through decode → flow → stream → app layer exactly
 // the way the replay/live loop does.
+import * as assert from 'uvu/assert';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { AppLayerState, DEFAULT_APP_LAYER_CONFIG } from '../../src/applayer/appLayerState';
 import { decodePacket } from '../../src/decode/decodePacket';
@@ -77,6 +78,25 @@ export class FuzzTimer {
     console.log(line);
     return line;
   }
+  /** Reports, then asserts the hang bound: no input took MAX_MS_PER_INPUT or more. */
+  finish(): void {
+    this.report();
+    assert.ok(this.worstMs < MAX_MS_PER_INPUT, `${this.target}: worst ${this.worstMs} ms per input`);
+  }
+}
+
+/**
+ * Feeds `data` to the app layer in pieces whose sizes cycle through `splits` from index `k`
+ * (the whole of it at once when there are none); returns the next index.
+ */
+export function feedInSplits(st: AppLayerState, toServer: boolean, data: Uint8Array, splits: readonly number[], k: number): number {
+  let p = 0;
+  while (p < data.length) {
+    const n = Math.max(1, splits.length ? splits[k++ % splits.length]! : data.length);
+    st.feed(toServer, data, p, Math.min(data.length, p + n));
+    p += n;
+  }
+  return k;
 }
 
 /**

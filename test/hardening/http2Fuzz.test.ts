@@ -13,7 +13,7 @@ import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { AppLayerState } from '../../src/applayer/appLayerState';
 import { DEFAULT_HTTP2_LIMITS, HTTP2_PREFACE } from '../../src/applayer/http2Parser';
 import { HpackDecoder, DEFAULT_HPACK_LIMITS } from '../../src/applayer/hpackDecoder';
-import { FUZZ_SEED, FuzzTimer, MAX_MS_PER_INPUT, fcOptions } from './fuzz';
+import { FUZZ_SEED, FuzzTimer, fcOptions, feedInSplits } from './fuzz';
 
 const BUFFERS = [
   'http.uri', 'http.uri.raw', 'http.method', 'http.request_line', 'http.protocol', 'http.header', 'http.header.raw',
@@ -27,23 +27,12 @@ type Chunks = Array<{ toServer: boolean; data: Uint8Array }>;
 
 const splitsArb = fc.array(fc.integer({ min: 1, max: 1500 }), { maxLength: 12 });
 
-function finish(timer: FuzzTimer): void {
-  timer.report();
-  assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `${timer.target}: worst ${timer.worstMs} ms per input`);
-}
 
 /** Feeds the chunks in the given splits, then reads every buffer and value, and checks the caps. */
 function exercise(counters: AppLayerCounters, chunks: Chunks, splits: number[]): void {
   const st = new AppLayerState(true, counters);
   let k = 0;
-  for (const c of chunks) {
-    let p = 0;
-    while (p < c.data.length) {
-      const n = Math.max(1, splits.length ? splits[k++ % splits.length]! : c.data.length);
-      st.feed(c.toServer, c.data, p, Math.min(c.data.length, p + n));
-      p += n;
-    }
-  }
+  for (const c of chunks) k = feedInSplits(st, c.toServer, c.data, splits, k);
   st.close(true);
   st.close(false);
   const h2 = st.http2;
@@ -110,7 +99,7 @@ test('http2: grammar-aware frame sequences both ways, any split', () => {
     }),
     fcOptions(FUZZ_SEED + 20, 3000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(counters.http2Frames > 5000, `deep enough: ${counters.http2Frames} frames`);
   assert.ok(counters.http2HpackErrors > 0 && counters.http2MalformedFrames > 0, 'HPACK and frame errors were counted');
 });
@@ -129,7 +118,7 @@ test('http2: arbitrary bytes after the preface and after an h2c upgrade, any spl
     }),
     fcOptions(FUZZ_SEED + 21, 3000),
   );
-  finish(timer);
+  timer.finish();
 });
 
 test('hpack: random blocks on one decoder keep the table within its limit', () => {
@@ -145,7 +134,7 @@ test('hpack: random blocks on one decoder keep the table within its limit', () =
     }),
     fcOptions(FUZZ_SEED + 22, 5000),
   );
-  finish(timer);
+  timer.finish();
   assert.ok(errors > 0);
 });
 
@@ -171,7 +160,7 @@ test('http2: a header flood (many streams of large literal headers) stays within
   // 8 MiB budget, not the 256-transaction cap, is what evicts.
   const big = Uint8Array.from([0x00, 1, 0x78, ...hpackLength(60000), ...Buffer.alloc(60000, 0x41)]);
   for (let sid = 1; sid < 2 * 300; sid += 2) timer.time(() => st.feed(true, frame(1, 0x05, sid, big)));
-  finish(timer);
+  timer.finish();
   let kept = 0;
   for (const tx of st.http2!.transactions) kept += tx.headerBytes;
   assert.ok(kept <= DEFAULT_HTTP2_LIMITS.maxHeaderBytes, `${kept} bytes kept`);

@@ -204,8 +204,7 @@ test('truncated at every kind of offset: the complete records, then one error at
       }
     }
   }
-  timer.report();
-  assert.ok(timer.worstMs < MAX_MS_PER_INPUT);
+  timer.finish();
 });
 
 test('corrupted files (random bytes, zero/tiny/huge lengths): LATERAL_ERR_PCAP or a clean read, never a hang', () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { APP_CAPS, FUZZ_SEED, FuzzTimer, MAX_MS_PER_INPUT, Pipeline, fcOptions, runs } from './fuzz';
+import { APP_CAPS, FUZZ_SEED, FuzzTimer, Pipeline, fcOptions, runs } from './fuzz';
 import { buildPacket, packetSpec } from './packetGen';
 
 function checkSequence(timer: FuzzTimer, memcap: number, frames: Array<{ data: Uint8Array; linkType: number }>, verify: boolean): void {
@@ -34,9 +34,8 @@ test('generated IPv4/IPv6 TCP/UDP/ICMP packets (fragments, GSO, bad checksums, o
     }),
     fcOptions(FUZZ_SEED, 0, seqs),
   );
-  timer.report();
   assert.ok(timer.inputs > seqs * 5, `inputs ${timer.inputs}`);
-  assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `worst ${timer.worstMs} ms per packet`);
+  timer.finish();
 });
 
 test('one TCP conversation cut into generated segments (overlaps, holes, GSO sizes, bad checksums)', () => {
@@ -68,8 +67,7 @@ test('one TCP conversation cut into generated segments (overlaps, holes, GSO siz
     }),
     fcOptions(FUZZ_SEED ^ 0x5eed, 2000),
   );
-  timer.report();
-  assert.ok(timer.worstMs < MAX_MS_PER_INPUT, `worst ${timer.worstMs} ms per packet`);
+  timer.finish();
 });
 
 const BASE = {

@@ -20,23 +20,7 @@ import { parseUintCondition, type RuleBuilder, type UintCondition } from '../rul
 import { requireAlproto } from './stickyBuffers';
 import { BUFFERS } from '../buffers';
 import type { KeywordDef } from './registry';
-
-const FRAME_TYPES = [
-  'DATA', 'HEADERS', 'PRIORITY', 'RSTSTREAM', 'SETTINGS', 'PUSHPROMISE', 'PING', 'GOAWAY', 'WINDOWUPDATE', 'CONTINUATION',
-];
-const ERROR_CODES = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
-];
-const SETTINGS: Readonly<Record<string, number>> = {
-  SETTINGS_HEADER_TABLE_SIZE: 1,
-  SETTINGS_ENABLE_PUSH: 2,
-  SETTINGS_MAX_CONCURRENT_STREAMS: 3,
-  SETTINGS_INITIAL_WINDOW_SIZE: 4,
-  SETTINGS_MAX_FRAME_SIZE: 5,
-  SETTINGS_MAX_HEADER_LIST_SIZE: 6,
-};
+import { HTTP2_ERROR_CODE_NAMES, HTTP2_FRAME_TYPE_NAMES, HTTP2_SETTINGS_NAMES } from '../../applayer/http2Transaction';
 
 /** Any value of `kind` equal to `value`. */
 export class Http2ValueIsMatch implements PacketMatch {
@@ -106,14 +90,14 @@ export const http2Keywords: KeywordDef[] = [
     name: 'http2.frametype',
     setup(b, value) {
       http2Rule(b);
-      b.sig.packetMatches.push(new Http2ValueIsMatch(AppValue.HTTP2_FRAME_TYPE, nameOrNumber(b, 'http2.frametype', value, FRAME_TYPES, 255)));
+      b.sig.packetMatches.push(new Http2ValueIsMatch(AppValue.HTTP2_FRAME_TYPE, nameOrNumber(b, 'http2.frametype', value, HTTP2_FRAME_TYPE_NAMES, 255)));
     },
   },
   {
     name: 'http2.errorcode',
     setup(b, value) {
       http2Rule(b);
-      b.sig.packetMatches.push(new Http2ValueIsMatch(AppValue.HTTP2_ERROR_CODE, nameOrNumber(b, 'http2.errorcode', value, ERROR_CODES, 0xffffffff)));
+      b.sig.packetMatches.push(new Http2ValueIsMatch(AppValue.HTTP2_ERROR_CODE, nameOrNumber(b, 'http2.errorcode', value, HTTP2_ERROR_CODE_NAMES, 0xffffffff)));
     },
   },
   uintKeyword('http2.priority', AppValue.HTTP2_PRIORITY, 255),
@@ -124,7 +108,7 @@ export const http2Keywords: KeywordDef[] = [
     setup(b, value) {
       http2Rule(b);
       const m = /^\s*([A-Za-z_]+)\s*(.*)$/.exec(value ?? '');
-      const id = m ? SETTINGS[m[1]!.toUpperCase()] : undefined;
+      const id = m ? HTTP2_SETTINGS_NAMES[m[1]!.toUpperCase()] : undefined;
       if (!m || id === undefined) throw b.error(`http2.settings: unknown setting "${value ?? ''}"`);
       const rest = m[2]!.trim();
       b.sig.packetMatches.push(new Http2SettingsMatch(id, rest === '' ? null : parseUintCondition(rest, b, 'http2.settings', 0xffffffff)));
