@@ -6,35 +6,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { corpusPath, repoRoot } from '../support/corpus';
-import { defaultDetectConfig } from '../../src/detect/detectConfig';
-import { loadRuleFiles } from '../../src/detect/ruleLoader';
-import { DetectEngine } from '../../src/detect/detectEngine';
+import { repoRoot } from '../support/corpus';
 import { FlowState } from '../../src/detect/detectContext';
 import { craftHttp } from './golden/httpCraft';
 import { httpFlow, type HttpGolden } from './golden/makeHttpGolden';
 import { packet, TestContext } from './detectFixture';
+import { goldenRules } from './golden/etOpenGoldenRules';
 
 /** Golden rules skipped for pcre cost (measured when the cost bound came in, issue #7). */
 const COST_SKIPPED = 1;
 const golden = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/detect/golden/http.golden.json'), 'utf8')) as HttpGolden;
 
 test('ET Open HTTP request rules: per-flow alerts agree with Suricata', () => {
-  const cfg = defaultDetectConfig();
-  const set = loadRuleFiles([corpusPath('et-open', 'et-open.rules')], cfg);
-  const byLine = new Map(set.signatures.map((s) => [s.location.line, s]));
-  // Rules skipped for pcre cost (pcreCost.ts; Suricata runs them under PCRE's match-limit):
-  // their flows are not replayed and their alerts not expected.
-  const costSkipped = set.skipped.filter((s) => /^pcre: (backtracking cost|nested unbounded)/.test(s.reason));
-  const skippedLines = new Set(costSkipped.map((s) => s.line));
-  const skippedSids = new Set(costSkipped.map((s) => s.sid));
-  const all = golden.lines.map((l) => byLine.get(l));
-  assert.ok(all.every((s, i) => s !== undefined || skippedLines.has(golden.lines[i]!)));
-  assert.is(all.filter((s) => s === undefined).length, COST_SKIPPED);
-  const sigs = all.filter((s): s is NonNullable<typeof s> => s !== undefined);
-  const flowOf = all.map((s, i) => (s === undefined ? -1 : i)).filter((i) => i >= 0);
-  set.signatures = sigs;
-  const engine = DetectEngine.compile(set, cfg);
+  const { all, sigs, flowOf, skippedSids, engine } = goldenRules(golden.lines, COST_SKIPPED);
   const ours = new Set<string>();
   sigs.forEach((s, k) => {
     const i = flowOf[k]!;
