@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { LateralError } from '../errors';
+import type { GroupLayout } from './signatureGroups';
 
 export interface Classification {
   name: string;
@@ -25,6 +26,12 @@ export interface DetectConfig {
   actionOrder: string[];
   /** App-layer protocols the app-layer stage parses; rules needing others are skipped. */
   appLayerProtocols: Set<string>;
+  /**
+   * How the engine groups signatures (signatureGroups.ts): 'port' (absent: the default) by
+   * protocol, flow direction and service port; 'protocol' by IP protocol only, the older
+   * layout, to check the grouped engine against.
+   */
+  signatureGroups?: GroupLayout;
 }
 
 /** Suricata 7.0.10's stock suricata.yaml vars, verbatim. */

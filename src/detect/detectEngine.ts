@@ -1,11 +1,11 @@
 // The detection engine: compiled from loaded signatures, inspects one packet at a time.
 //
 // Compile (cold): order signatures like Suricata (action-order, then flowbits setters
-// before readers, then priority), group them by IP protocol, and build one Aho-Corasick
-// automaton per (group, buffer) over the signatures' fast patterns.
-// Inspect (hot): one prefilter pass per buffer collects candidate signatures (plus the
-// group's signatures without a fast pattern), candidates are evaluated in signature order,
-// and the result (alerts + verdict) is written into one reused DetectResult.
+// before readers, then priority), group them by IP protocol, flow direction and service port
+// (signatureGroups.ts), with Aho-Corasick automata over the signatures' fast patterns.
+// Inspect (hot): pick the packet's group; one prefilter pass per buffer collects candidate
+// signatures (plus the group's signatures without a fast pattern), candidates are evaluated
+// in signature order, and the result (alerts + verdict) is written into one reused DetectResult.
 //
 // Suricata semantics kept (checked with --simulate-ips): `pass` ends inspection of the
 // packet and discards lower-ranked alerts; `drop` (IPS mode) drops the packet; both act on
@@ -18,10 +18,9 @@
 
 import type { Packet } from '../decode/packet';
 import { BUFFER_COUNT, BufferId } from './buffers';
-import type { DetectContext } from './detectContext';
+import { FlowState, type DetectContext } from './detectContext';
 import type { DetectConfig } from './detectConfig';
 import { FlowDetectState } from './flowDetectState';
-import { AhoCorasick } from './ahoCorasick';
 import { StreamScanState } from './streamScanState';
 import { AppScanState } from './appScanState';
 import { inspectBuffer } from './contentInspection';
@@ -32,6 +31,7 @@ import { Action, InspectState, type BufferList, type Signature } from './signatu
 import { IpProtoMatch } from './keywords/ipProto';
 import { AppLayerProtocolMatch, appProtoEquals } from './keywords/appLayerProtocol';
 import { ContentMatch } from './keywords/content';
+import { buildSignatureGroups, DIR_CLASS_COUNT, DirClass, protoClassOf, type GroupSelector, type Prefilter, type SignatureGroup } from './signatureGroups';
 
 export const Verdict = {
   /** Let the packet through. */
@@ -93,52 +93,18 @@ function sortPrefix(a: Int32Array, n: number): void {
   }
 }
 
-const GROUP_TCP = 0, GROUP_UDP = 1, GROUP_ICMP = 2, GROUP_ICMPV6 = 3, GROUP_OTHER = 4;
-function groupOf(ipProto: number): number {
-  return ipProto === 6 ? GROUP_TCP : ipProto === 17 ? GROUP_UDP : ipProto === 1 ? GROUP_ICMP : ipProto === 58 ? GROUP_ICMPV6 : GROUP_OTHER;
-}
-const GROUP_PROTOS = [6, 17, 1, 58, -1];
-
-interface Prefilter {
-  bufferId: number;
-  ac: AhoCorasick;
-  /** pattern id → signature nums: sigStart/sigCount into sigIds. */
-  sigStart: Int32Array;
-  sigCount: Int32Array;
-  sigIds: Int32Array;
-  /** Per pattern: the inspect() stamp that last expanded it (a pattern's signatures once per packet). */
-  patternStamp: Uint32Array;
-}
-
-interface Group {
-  /** Signature nums evaluated on every packet of the group (no fast pattern). */
-  always: Int32Array;
-  prefilters: Prefilter[];
-  payloadPrefilter: Prefilter | null;
-  /**
-   * The payload fast patterns of the signatures that inspect the packet itself (inspectsPacket):
-   * all a payload that went into the stream can make candidates of (see inspect()).
-   */
-  packetPrefilter: Prefilter | null;
-}
-
 export interface EngineStats {
   signatures: number;
   withFastPattern: number;
+  /** Patterns over all distinct automata. */
   patterns: number;
+  /** Distinct signature groups, automata and prefilter maps (signatureGroups.ts). */
+  groups: number;
+  automata: number;
+  prefilterMaps: number;
+  /** Automaton states over all distinct automata. */
+  states: number;
   compileMs: number;
-}
-
-/** One prefilter: an automaton over the distinct fast patterns, each mapped to its signatures. */
-function buildPrefilter(bufferId: number, m: Map<string, { bytes: Uint8Array; sigs: number[] }>): Prefilter {
-  const entries = [...m.values()];
-  const sigCount = new Int32Array(entries.length);
-  const sigStart = new Int32Array(entries.length);
-  let total = 0;
-  entries.forEach((e, i) => { sigStart[i] = total; sigCount[i] = e.sigs.length; total += e.sigs.length; });
-  const sigIds = new Int32Array(total);
-  entries.forEach((e, i) => sigIds.set(e.sigs, sigStart[i]!));
-  return { bufferId, ac: new AhoCorasick(entries.map((e) => e.bytes)), sigStart, sigCount, sigIds, patternStamp: new Uint32Array(entries.length) };
 }
 
 function actionRank(sig: Signature, order: string[]): number {
@@ -150,7 +116,11 @@ function actionRank(sig: Signature, order: string[]): number {
 export class DetectEngine {
   readonly signatures: Signature[];
   readonly stats: EngineStats;
-  private readonly groups: Group[];
+  /** Group selectors by protoClassOf(ipProto) * DIR_CLASS_COUNT + DirClass. */
+  private readonly selectors: GroupSelector[];
+  private readonly prefilterList: Prefilter[];
+  /** Slots of FlowDetectState.appScans: two (directions) per app-layer prefilter of the largest group. */
+  private readonly appSlots: number;
   private readonly config: DetectConfig;
   /** Flowbit names in slot order (FlowDetectState.names of this engine's flows). */
   readonly flowbitNames: readonly string[];
@@ -228,44 +198,18 @@ export class DetectEngine {
     }
     this.result = new DetectResult(config.packetAlertMax);
 
-    let patterns = 0;
-    this.groups = GROUP_PROTOS.map((proto) => {
-      const members = ordered.filter((s) => s.ipProtos.length === 0 || s.ipProtos.includes(proto));
-      const always: number[] = [];
-      const byBuffer = new Map<number, Map<string, { bytes: Uint8Array; sigs: number[] }>>();
-      const packetOnly = new Map<string, { bytes: Uint8Array; sigs: number[] }>();
-      for (const s of members) {
-        const fp = s.fastPattern;
-        if (!fp) { always.push(s.num); continue; }
-        if (fp.bufferId === BufferId.PAYLOAD && s.inspectsPacket) {
-          const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
-          let e = packetOnly.get(key);
-          if (!e) { e = { bytes: fp.bytes, sigs: [] }; packetOnly.set(key, e); }
-          e.sigs.push(s.num);
-        }
-        let m = byBuffer.get(fp.bufferId);
-        if (!m) { m = new Map(); byBuffer.set(fp.bufferId, m); }
-        const key = Buffer.from(fp.bytes).toString('latin1').toLowerCase();
-        let e = m.get(key);
-        if (!e) { e = { bytes: fp.bytes, sigs: [] }; m.set(key, e); }
-        e.sigs.push(s.num);
-      }
-      const prefilters: Prefilter[] = [];
-      for (const [bufferId, m] of byBuffer) {
-        patterns += m.size;
-        prefilters.push(buildPrefilter(bufferId, m));
-      }
-      return {
-        always: Int32Array.from(always),
-        prefilters: prefilters.filter((p) => p.bufferId !== BufferId.PAYLOAD),
-        payloadPrefilter: prefilters.find((p) => p.bufferId === BufferId.PAYLOAD) ?? null,
-        packetPrefilter: packetOnly.size > 0 ? buildPrefilter(BufferId.PAYLOAD, packetOnly) : null,
-      };
-    });
+    const sg = buildSignatureGroups(ordered, config.signatureGroups ?? 'port');
+    this.selectors = sg.selectors;
+    this.prefilterList = sg.prefilters;
+    this.appSlots = sg.maxAppPrefilters * 2;
     this.stats = {
       signatures: ordered.length,
       withFastPattern: ordered.filter((s) => s.fastPattern).length,
-      patterns,
+      patterns: sg.patterns,
+      groups: sg.groups.length,
+      automata: sg.automata,
+      prefilterMaps: sg.prefilters.length,
+      states: sg.states,
       compileMs: Date.now() - t0,
     };
   }
@@ -294,6 +238,9 @@ export class DetectEngine {
 
   /** Prefilter sink: called by AhoCorasick.scanRange for each pattern hit (end: index past it). */
   hit(patternId: number, end: number): void {
+    // A pattern none of the group's signatures has: the automaton is shared with groups that
+    // have one (signatureGroups.ts), nothing to expand or keep.
+    if (this.curPrefilter!.sigCount[patternId] === 0) return;
     const ar = this.appRec;
     if (ar !== null) {
       // First hit of this pattern in this packet's prefilter (the kept ids were stamped
@@ -315,11 +262,7 @@ export class DetectEngine {
   /** The stamp wrapped: clear every mark stamped with an old value. */
   private restartStamps(): void {
     this.mark.fill(0);
-    for (const g of this.groups) {
-      g.payloadPrefilter?.patternStamp.fill(0);
-      g.packetPrefilter?.patternStamp.fill(0);
-      for (const pf of g.prefilters) pf.patternStamp.fill(0);
-    }
+    for (const pf of this.prefilterList) pf.patternStamp.fill(0);
     this.stamp = 1;
   }
 
@@ -347,11 +290,13 @@ export class DetectEngine {
    * resuming the automaton (AppScanState explains why the candidates are exactly a whole
    * scan's). One state per (prefilter, packet direction), for the transaction last scanned.
    */
-  private scanGrowing(pf: Prefilter, pfIndex: number, pfCount: number, buf: Uint8Array, fd: FlowDetectState, toServer: boolean, txId: number, version: number): void {
+  private scanGrowing(pf: Prefilter, pfIndex: number, buf: Uint8Array, fd: FlowDetectState, toServer: boolean, txId: number, version: number): void {
+    // A flow direction keeps its group (same protocol, direction, server port), so the slot of a
+    // prefilter's index is its own; when the group does change, the owner check starts over.
     let scans = fd.appScans;
-    if (scans === null || scans.length !== pfCount * 2) {
+    if (scans === null || scans.length !== this.appSlots) {
       scans = fd.appScans = [];
-      for (let i = 0; i < pfCount * 2; i++) scans.push(null);
+      for (let i = 0; i < this.appSlots; i++) scans.push(null);
     }
     const slot = pfIndex * 2 + (toServer ? 0 : 1);
     let as = scans[slot]!;
@@ -432,6 +377,19 @@ export class DetectEngine {
     return v;
   }
 
+  /**
+   * The signature group of a packet: its protocol, flow direction and server-side port
+   * (signatureGroups.ts says why it holds every signature that can match the packet).
+   */
+  groupFor(ctx: DetectContext): SignatureGroup {
+    const p = ctx.packet;
+    const dir = ctx.flowState === FlowState.NONE ? DirClass.NO_FLOW : ctx.toServer ? DirClass.TO_SERVER : DirClass.TO_CLIENT;
+    const sel = this.selectors[protoClassOf(p.ipProto) * DIR_CLASS_COUNT + dir]!;
+    const table = sel.portTable;
+    if (table === null || p.l4Offset < 0) return sel.portless;
+    return sel.portGroups[table[dir === DirClass.TO_CLIENT ? p.srcPort : p.dstPort]!]!;
+  }
+
   inspect(ctx: DetectContext): DetectResult {
     const r = this.result;
     r.alertCount = 0;
@@ -447,7 +405,7 @@ export class DetectEngine {
       if (fd.passed) { r.verdict = Verdict.PASS_FLOW; return r; }
     }
     if (p.ipVersion === 0) return r;
-    const g = this.groups[groupOf(p.ipProto)]!;
+    const g = this.groupFor(ctx);
     this.payloadView = null;
     this.streamView = null;
     this.st.strOf = null;
@@ -485,7 +443,7 @@ export class DetectEngine {
           if (k === 0 && progressive && b.length >= APP_SCAN_MIN_BYTES) {
             const version = ctx.bufferVersion!(pf.bufferId);
             if (version >= 0) {
-              this.scanGrowing(pf, i, pfs.length, b, fd, ctx.toServer, ctx.txId, version);
+              this.scanGrowing(pf, i, b, fd, ctx.toServer, ctx.txId, version);
               continue;
             }
           }

@@ -102,3 +102,13 @@ export function parsePortSet(text: string, where: SourceLocation, vars: VarLooku
   if (r.length === 0) throw new LateralError('LATERAL_ERR_RULE_PARSE', `port "${text}" matches nothing`, where);
   return new PortSet(text, r);
 }
+
+/** The ports of any of `sets`, as sorted, merged [lo, hi] pairs (signature grouping; cold). */
+export function portRangesUnion(sets: PortSet[]): Uint16Array {
+  const all: Range[] = [];
+  for (const s of sets) for (let i = 0; i < s.ranges.length; i += 2) all.push([s.ranges[i]!, s.ranges[i + 1]!]);
+  const merged = normalize(all);
+  const out = new Uint16Array(merged.length * 2);
+  merged.forEach(([lo, hi], i) => { out[i * 2] = lo; out[i * 2 + 1] = hi; });
+  return out;
+}
