@@ -160,6 +160,8 @@ export class DetectEngine {
   packetPrefilterBytes = 0;
   /** Candidate signatures the prefilters gave, summed over inspect() calls. For benchmarks and tests. */
   prefilterCandidates = 0;
+  /** Signatures without a fast pattern evaluated (the groups' always lists), summed. For benchmarks and tests. */
+  alwaysEvaluated = 0;
   /** Bytes the app-layer prefilters scanned, per BufferId. For benchmarks and tests. */
   readonly appPrefilterBytes = new Float64Array(BUFFER_COUNT);
   /** Signatures with app-layer buffers (alert once per transaction). */
@@ -459,6 +461,7 @@ export class DetectEngine {
 
     // Merge the two sorted lists (always-evaluated, prefilter hits): signature order.
     const always = g.always;
+    this.alwaysEvaluated += always.length;
     let ai = 0, ci = 0;
     while (ai < always.length || ci < candCount) {
       let num: number;
