@@ -242,18 +242,19 @@ export class DetectEngine {
   hit(patternId: number, end: number): void {
     // A pattern none of the group's signatures has: the automaton is shared with groups that
     // have one (signatureGroups.ts), nothing to expand or keep.
-    if (this.curPrefilter!.sigCount[patternId] === 0) return;
+    const pf = this.curPrefilter!;
+    if (pf.sigStart[patternId + 1] === pf.sigStart[patternId]) return;
     const ar = this.appRec;
     if (ar !== null) {
       // First hit of this pattern in this packet's prefilter (the kept ids were stamped
       // before the scan): new to the buffer's state too.
-      if (this.curPrefilter!.patternStamp[patternId] !== this.stamp && !this.appOverflow && !ar.push(patternId)) this.appOverflow = true;
+      if (pf.patternStamp[patternId] !== this.stamp && !this.appOverflow && !ar.push(patternId)) this.appOverflow = true;
       this.addCandidates(patternId);
       return;
     }
     const rec = this.rec;
     if (rec !== null) {
-      const start = this.recShift + end - this.curPrefilter!.ac.patternLength[patternId]!;
+      const start = this.recShift + end - pf.ac.patternLength[patternId]!;
       // A resumed scan carries context from before the window: such a match is not in it.
       if (start < this.recFrom) return;
       if (!this.recOverflow && !rec.push(patternId, start)) this.recOverflow = true;
@@ -272,9 +273,9 @@ export class DetectEngine {
     const pf = this.curPrefilter!;
     if (pf.patternStamp[patternId] === this.stamp) return;
     pf.patternStamp[patternId] = this.stamp;
-    const start = pf.sigStart[patternId]!, n = pf.sigCount[patternId]!;
-    for (let k = 0; k < n; k++) {
-      const num = pf.sigIds[start + k]!;
+    const end = pf.sigStart[patternId + 1]!;
+    for (let k = pf.sigStart[patternId]!; k < end; k++) {
+      const num = pf.sigIds[k]!;
       if (this.mark[num] !== this.stamp) { this.mark[num] = this.stamp; this.cand[this.candCount++] = num; }
     }
   }

@@ -38,11 +38,13 @@ import type { Signature } from './signature';
 export interface Prefilter {
   bufferId: number;
   ac: AhoCorasick;
-  /** pattern id → signature nums: sigStart/sigCount into sigIds (count 0: none in this group). */
+  /** Pattern id → its signature nums: sigIds[sigStart[id], sigStart[id + 1]) (empty: none in this group). */
   sigStart: Int32Array;
-  sigCount: Int32Array;
   sigIds: Int32Array;
-  /** Per pattern: the inspect() stamp that last expanded it (a pattern's signatures once per packet). */
+  /**
+   * Per pattern: the inspect() stamp that last expanded it (a pattern's signatures once per
+   * packet). Shared by the maps of one automaton and list: a packet uses one group, so one of them.
+   */
   patternStamp: Uint32Array;
 }
 
@@ -132,6 +134,7 @@ class GroupBuilder {
   readonly prefilters: Prefilter[] = [];
   private readonly automata = new Map<string, Automaton>();
   private readonly maps = new Map<string, Prefilter>();
+  private readonly stamps = new Map<string, Uint32Array>();
   private readonly fpKey: string[];
   private classCount = 0;
   patterns = 0;
@@ -194,28 +197,30 @@ class GroupBuilder {
   }
 
   /**
-   * The prefilter of `sigs` (ascending, all with a fast pattern in `a`) over automaton `a`;
-   * `key` names the list and its signature set (equal keys: the same map; two buffers can
-   * have the same automaton, so the list is part of the key).
+   * The prefilter of `sigs` (ascending, all with a fast pattern in `a`) for one list over
+   * automaton `a`; `key` names the signature set within the class (equal keys: the same map;
+   * two buffers can have the same automaton, so the list is part of the map's key).
    */
-  private prefilter(bufferId: number, a: Automaton, sigs: Signature[], key: string): Prefilter {
-    const mapKey = `${a.id}|${key}`;
+  private prefilter(bufferId: number, list: ListId, a: Automaton, sigs: Signature[], key: string): Prefilter {
+    const mapKey = `${a.id}|${list}|${key}`;
     const known = this.maps.get(mapKey);
     if (known) return known;
     const n = a.ac.patternCount;
-    const sigCount = new Int32Array(n);
     const ids = new Int32Array(sigs.length);
+    const sigStart = new Int32Array(n + 1);
     for (let i = 0; i < sigs.length; i++) {
       ids[i] = a.idOf.get(this.fpKey[sigs[i]!.num]!)!;
-      sigCount[ids[i]!]!++;
+      sigStart[ids[i]! + 1]!++;
     }
-    const sigStart = new Int32Array(n);
-    for (let id = 0, total = 0; id < n; id++) { sigStart[id] = total; total += sigCount[id]!; }
-    const fill = sigStart.slice();
+    for (let id = 0; id < n; id++) sigStart[id + 1]! += sigStart[id]!;
+    const fill = sigStart.slice(0, n);
     const sigIds = new Int32Array(sigs.length);
     // Signatures in ascending order: each pattern's list stays in signature order.
     for (let i = 0; i < sigs.length; i++) sigIds[fill[ids[i]!]!++] = sigs[i]!.num;
-    const pf: Prefilter = { bufferId, ac: a.ac, sigStart, sigCount, sigIds, patternStamp: new Uint32Array(n) };
+    const stampKey = `${a.id}|${list}`;
+    let patternStamp = this.stamps.get(stampKey);
+    if (!patternStamp) { patternStamp = new Uint32Array(n); this.stamps.set(stampKey, patternStamp); }
+    const pf: Prefilter = { bufferId, ac: a.ac, sigStart, sigIds, patternStamp };
     this.maps.set(mapKey, pf);
     this.prefilters.push(pf);
     return pf;
@@ -231,11 +236,11 @@ class GroupBuilder {
     let payloadPrefilter: Prefilter | null = null;
     for (const [bufferId, sigs] of parts.byBuffer) {
       if (sigs.length === 0) continue;
-      const pf = this.prefilter(bufferId, ca.byBuffer.get(bufferId)!, sigs, `${bufferId}|${keyOf(bufferId)}`);
+      const pf = this.prefilter(bufferId, bufferId, ca.byBuffer.get(bufferId)!, sigs, keyOf(bufferId));
       if (bufferId === BufferId.PAYLOAD) payloadPrefilter = pf;
       else prefilters.push(pf);
     }
-    const packetPrefilter = parts.packet.length > 0 ? this.prefilter(BufferId.PAYLOAD, ca.packet!, parts.packet, `${PACKET_LIST}|${keyOf(PACKET_LIST)}`) : null;
+    const packetPrefilter = parts.packet.length > 0 ? this.prefilter(BufferId.PAYLOAD, PACKET_LIST, ca.packet!, parts.packet, keyOf(PACKET_LIST)) : null;
     const g: SignatureGroup = { always: Int32Array.from(parts.always, (s) => s.num), prefilters, payloadPrefilter, packetPrefilter };
     this.groups.push(g);
     this.maxAppPrefilters = Math.max(this.maxAppPrefilters, prefilters.length);
