@@ -24,9 +24,10 @@
 // Automata: one per (protocol, direction, buffer), over the fast patterns of the whole class;
 // the port groups of a class share it and differ only in the pattern → signature map (a
 // pattern whose signatures cannot match that port maps to none). Packets without a flow use
-// the to_server automata (their rules are a subset). Automata with the same pattern set are
-// shared across classes. So ports cost maps (a few Int32Arrays), never near-copies of the
-// multi-MiB automata. Inside a group, signature numbers stay in the global order.
+// the to_server automata (their rules are a subset). An automaton with the same pattern set,
+// or with at most NEAR_COPY_EXTRA more, serves other classes too. So ports cost maps (a few
+// Int32Arrays), never near-copies of the multi-MiB automata. Inside a group, signature numbers
+// stay in the global order.
 
 import { AhoCorasick } from './ahoCorasick';
 import { BufferId } from './buffers';
