@@ -14,6 +14,7 @@
 // counted).
 import { allocBytes, shrinkBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
+import { httpHeaderKey } from './httpHeaderKey';
 import { AppLayerCounters } from './appLayerCounters';
 import { HttpBody, parseContentEncoding } from './httpBody';
 import { HttpHeader, HttpProgress, HttpTransaction, joinHeaderValue } from './httpTransaction';
@@ -648,7 +649,7 @@ export class HttpParser {
     while (ve > vs && isSpace(h[ve - 1]!)) ve--;
     const value = h.subarray(vs, ve);
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
-    const key = latin1Text(name).toLowerCase();
+    const key = httpHeaderKey(name);
     // Names are looked up in a Map only for large blocks (a linear search is cheaper for the
     // usual handful of headers, and allocates nothing).
     let index = this.headerIndex;
