@@ -248,7 +248,14 @@ export class HttpParser {
       if (t.id >= beforeId || t.requestProgress < HttpProgress.COMPLETE || t.responseProgress < HttpProgress.COMPLETE) break;
       n++;
     }
-    if (n > 0) this.transactions.splice(0, n);
+    if (n === 0) return;
+    // Their bodies' buffers go back to the pool (HttpBody.release): nothing reads them now.
+    for (let i = 0; i < n; i++) {
+      const t = this.transactions[i]!;
+      t.requestBody?.release();
+      t.responseBody?.release();
+    }
+    this.transactions.splice(0, n);
   }
 
   /**
