@@ -63,6 +63,19 @@ export class FlowDetectState {
   }
 
   /**
+   * Drops the prefilter resume points (stream and app-layer scan states, ~1.3 KB of an HTTP
+   * flow's heap on the replay workloads). Always safe: a dropped state only makes the next
+   * scan start over (whole window, whole buffer), which gives the same candidates. Meant for
+   * a flow whose streams are done (StreamResult.done: both FINs in, nothing left to give), so
+   * that a closed flow waiting for its timeout keeps flowbits and alert marks only.
+   */
+  releaseScanState(): void {
+    this.scanToServer = null;
+    this.scanToClient = null;
+    this.appScans = null;
+  }
+
+  /**
    * Carries this flow's state over to a reloaded rule set: flowbits are kept by name,
    * per-transaction marks are dropped (signature numbers changed). Cold path: once per
    * flow per reload.
