@@ -259,6 +259,14 @@ export class HttpParser {
   }
 
   /**
+   * Bytes of parse buffers the two directions hold now (a partial line, the header block of
+   * a message in progress); 0 for a parser between messages. Transactions not counted.
+   */
+  scratchBytes(): number {
+    return this.req.line.length + this.req.hdr.length + this.res.line.length + this.res.hdr.length;
+  }
+
+  /**
    * Feeds in-order stream bytes of one direction. Returns where HTTP parsing stopped: `end`, or
    * the first byte after the message that switched the connection to a tunnel (101, CONNECT),
    * so the caller can hand the rest to the next protocol (h2c upgrade).

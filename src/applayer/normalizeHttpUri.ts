@@ -264,6 +264,11 @@ function isPlainOriginForm(raw: Uint8Array): boolean {
  */
 export function normalizeHttpUri(raw: Uint8Array, connect = false): Uint8Array {
   if (!connect && isPlainOriginForm(raw)) return raw;
+  return normalizeHttpUriCopy(raw, connect);
+}
+
+/** normalizeHttpUri without the unchanged-target shortcut: always a new buffer (tests compare both). */
+export function normalizeHttpUriCopy(raw: Uint8Array, connect = false): Uint8Array {
   const u = parseHttpUri(raw, connect);
   const out: number[] = u.path ? normalizeHttpPath(u.path) : [];
   if (u.query) {
