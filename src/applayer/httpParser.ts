@@ -122,6 +122,15 @@ class Direction {
   heldLen = 0;
 }
 
+/** Forgets a message in progress that will never complete (its transaction keeps its views). */
+function dropScratch(d: Direction): void {
+  d.lineLen = 0;
+  d.hdr = NO_BYTES;
+  d.hdrLen = 0;
+  d.hdrStart = 0;
+  d.lineBlock = NO_BYTES;
+}
+
 // A view into `old` moved to the same place in `block` (a grown copy of `old`'s start).
 function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8Array | null {
   if (v === null || v.buffer !== old.buffer) return v;
@@ -274,6 +283,8 @@ export class HttpParser {
   feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): number {
     const d = toServer ? this.req : this.res;
     const stop = this.feedDirection(toServer, d, data, start, end);
+    // A direction that stopped parsing (limit, tunnel) keeps nothing it will never finish.
+    if (d.state === S_ERROR || d.state === S_TUNNEL) dropScratch(d);
     if (d.lineLen === 0 && d.line !== NO_BYTES) {
       // No partial line left: the buffer goes back to the pool.
       if (d.line.length === LINE_SIZE && linePool.length < LINE_POOL_MAX) linePool.push(d.line);
@@ -361,7 +372,13 @@ export class HttpParser {
 
   /** Reassembly lost bytes in a direction: stop parsing it (we cannot resynchronise). */
   gap(toServer: boolean): void {
-    (toServer ? this.req : this.res).state = S_ERROR;
+    const d = toServer ? this.req : this.res;
+    d.state = S_ERROR;
+    dropScratch(d);
+    if (d.line !== NO_BYTES) {
+      if (d.line.length === LINE_SIZE && linePool.length < LINE_POOL_MAX) linePool.push(d.line);
+      d.line = NO_BYTES;
+    }
   }
 
   private lineTooLong(d: Direction): void {

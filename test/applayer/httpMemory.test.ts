@@ -9,7 +9,7 @@ import { allocBytes, shrinkBytes } from '../../src/applayer/allocBytes';
 import { AppLayerCounters } from '../../src/applayer/appLayerCounters';
 import { bodyPoolBytes } from '../../src/applayer/httpBody';
 import { httpHeaderKey } from '../../src/applayer/httpHeaderKey';
-import { HttpParser } from '../../src/applayer/httpParser';
+import { DEFAULT_HTTP_LIMITS, HttpParser } from '../../src/applayer/httpParser';
 import { HttpProgress, HttpTransaction } from '../../src/applayer/httpTransaction';
 import { normalizeHttpUri, normalizeHttpUriCopy } from '../../src/applayer/normalizeHttpUri';
 
@@ -63,6 +63,19 @@ test('a parser between messages holds no buffer; a message in progress does', ()
   feed(p, false, B('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'), 3);
   assert.is(S(p.transactions[1]!.buffer('file.data', false)), 'hello world');
   assert.is(p.scratchBytes(), 0);
+});
+
+test('a direction that stops parsing (gap, over a limit) drops its message in progress', () => {
+  const p = new HttpParser(new AppLayerCounters());
+  const req = request(3);
+  p.feed(true, req, 0, 40);
+  assert.ok(p.scratchBytes() > 0);
+  p.gap(true);
+  assert.is(p.scratchBytes(), 0, 'after a gap');
+  const q = new HttpParser(new AppLayerCounters(), { ...DEFAULT_HTTP_LIMITS, maxHeaderBlock: 100 });
+  q.feed(true, B(`GET / HTTP/1.1\r\nA: ${'a'.repeat(60)}\r\nB: ${'b'.repeat(60)}\r\n`));
+  assert.is(q.scratchBytes(), 0, 'over the header block limit');
+  assert.is(S(q.transactions[0]!.buffer('http.request_line', true)), 'GET / HTTP/1.1', 'the transaction keeps its views');
 });
 
 test('transaction buffers never change while later messages (split anywhere) reuse the pools and slab', () => {
