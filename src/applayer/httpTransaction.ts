@@ -28,7 +28,6 @@ export const HttpProgress = {
   COMPLETE: 4,
 } as const;
 
-const CRLF = Uint8Array.of(0x0d, 0x0a);
 const COLON_SP = Uint8Array.of(0x3a, 0x20);
 
 const COMMA_SP = Uint8Array.of(0x2c, 0x20);
