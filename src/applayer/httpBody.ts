@@ -8,15 +8,54 @@
 // through unchanged (libhtp's passthrough after a failed first decompression).
 import { latin1Text } from './latin1Text';
 import * as zlib from 'node:zlib';
-import { allocBytes } from './allocBytes';
 import type { AppLayerCounters } from './appLayerCounters';
 
 export const HttpEncoding = { IDENTITY: 0, GZIP: 1, DEFLATE: 2 } as const;
 
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+// Kept-body buffers of released transactions, reused by the next bodies (per worker, like the
+// data path). Bodies were the largest share of the slab memory (a 3 KiB response per flow on
+// http-heavy), and a fresh slab's pages are faulted in by the first body written there: the
+// copy in append() was 5 % of the replay's CPU. Power-of-two sizes from 256 bytes to 128 KiB
+// (the body limits' default is 100 KiB), at most BODY_POOL_MAX_BYTES in all. A pooled buffer
+// holds a previous body's bytes: a body reads only the [0, rawLen) it wrote itself.
+const BODY_POOL_MIN_LOG2 = 8;
+const BODY_POOL_MAX_LOG2 = 17;
+export const BODY_POOL_MAX_BYTES = 4 * 1024 * 1024;
+const bodyPool: Uint8Array[][] = [];
+for (let k = 0; k <= BODY_POOL_MAX_LOG2; k++) bodyPool.push([]);
+let bodyPooledBytes = 0;
+
+/** Bytes held by the body pool now (tests, metrics). */
+export function bodyPoolBytes(): number {
+  return bodyPooledBytes;
+}
+
+function takeBodyBuffer(n: number): Uint8Array {
+  let k = BODY_POOL_MIN_LOG2;
+  while (k <= BODY_POOL_MAX_LOG2 && 1 << k < n) k++;
+  if (k > BODY_POOL_MAX_LOG2) return new Uint8Array(n);
+  const list = bodyPool[k]!;
+  if (list.length > 0) {
+    bodyPooledBytes -= 1 << k;
+    return list.pop()!;
+  }
+  return new Uint8Array(1 << k);
+}
+
+function giveBodyBuffer(b: Uint8Array): void {
+  const size = b.length;
+  if (size < 1 << BODY_POOL_MIN_LOG2 || size > 1 << BODY_POOL_MAX_LOG2 || (size & (size - 1)) !== 0) return;
+  if (b.byteOffset !== 0 || b.buffer.byteLength !== size || bodyPooledBytes + size > BODY_POOL_MAX_BYTES) return;
+  bodyPool[Math.log2(size)]!.push(b);
+  bodyPooledBytes += size;
+}
+
 export class HttpBody {
   /** Bytes received (after dechunking), counted even beyond the limit. */
   received = 0;
-  private raw: Uint8Array = new Uint8Array(0);
+  private raw: Uint8Array = EMPTY;
   private rawLen = 0;
   private decoded: Uint8Array | null = null;
   /** bytes() of an identity body, until the next append. */
@@ -53,14 +92,30 @@ export class HttpBody {
     if (take < n) this.counters.httpBodyTruncatedBytes += n - Math.max(take, 0);
     if (take <= 0) return;
     if (this.rawLen + take > this.raw.length) {
-      const nb = allocBytes(Math.min(cap, Math.max(this.raw.length * 2, this.rawLen + take, this.expected, 256)));
-      nb.set(this.raw.subarray(0, this.rawLen));
+      const nb = takeBodyBuffer(Math.min(cap, Math.max(this.raw.length * 2, this.rawLen + take, this.expected, 256)));
+      if (this.rawLen > 0) nb.set(this.raw.subarray(0, this.rawLen));
+      giveBodyBuffer(this.raw);
       this.raw = nb;
     }
     this.raw.set(data.subarray(start, start + take), this.rawLen);
     this.rawLen += take;
     this.decoded = null;
     this.view = null;
+  }
+
+  /**
+   * The transaction is done with (released by the parser): the kept bytes go back to the
+   * pool for the next bodies. Called only once nothing reads this body any more (the engine
+   * keeps no buffer view across packets; alert and EVE records read `received` only).
+   */
+  release(): void {
+    const raw = this.raw;
+    this.raw = EMPTY;
+    this.rawLen = 0;
+    this.decoded = null;
+    this.view = null;
+    this.full = true;
+    giveBodyBuffer(raw);
   }
 
   /**

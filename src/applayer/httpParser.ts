@@ -12,8 +12,9 @@
 // `maxHeaderBlock` stops parsing of that direction (counted); bodies are kept up to the
 // body limits; at most `maxTransactions` transactions are kept per flow (oldest dropped,
 // counted).
-import { allocBytes } from './allocBytes';
+import { allocBytes, shrinkBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
+import { httpHeaderKey } from './httpHeaderKey';
 import { AppLayerCounters } from './appLayerCounters';
 import { HttpBody, parseContentEncoding } from './httpBody';
 import { HttpHeader, HttpProgress, HttpTransaction, joinHeaderValue } from './httpTransaction';
@@ -84,40 +85,69 @@ const S_ERROR = 9;
 const S_CONNECT_WAIT = 10;
 const MAX_CONNECT_HELD = 65536;
 
+const NO_BYTES: Uint8Array = new Uint8Array(0);
+
+/** Header block buffer taken when a message starts (grown by doubling, shrunk when done). */
+const HDR_INITIAL = 2048;
+/** Partial-line buffers kept for reuse (never exposed: lines are parsed or copied out). */
+const LINE_SIZE = 256;
+const LINE_POOL_MAX = 64;
+const linePool: Uint8Array[] = [];
+
 class Direction {
   state = S_LINE;
-  // Slab memory (allocBytes): two ArrayBuffers per direction of every HTTP flow were a
-  // measurable share of the replay's allocation and GC time.
-  line = allocBytes(256);
+  /**
+   * A line that did not end in the bytes fed so far. Complete lines are parsed where they
+   * lie (the stream window), so this is only taken (from linePool) for a line split across
+   * packets, and given back as soon as it is empty: between packets an idle direction keeps
+   * no buffer.
+   */
+  line = NO_BYTES;
   lineLen = 0;
-  /** The header block so far, as received (line ends included), for http.header.raw. */
-  hdr = allocBytes(1024);
+  /**
+   * The header block of the message being parsed, as received (line ends included), for
+   * http.header.raw; empty between messages. It becomes the transaction's own block when the
+   * headers end (shrunk to size, not copied), so the views into it never change.
+   */
+  hdr = NO_BYTES;
   hdrLen = 0;
   /** Where the header lines start in `hdr` (after the start line). */
   hdrStart = 0;
-  /** Per header field: content start/end in `hdr`, and for a folded field the start/end
-   *  pairs of its continuation lines in `hdr` (joined once, when the headers end). */
-  hStart: number[] = [];
-  hEnd: number[] = [];
-  hFolded: Array<number[] | null> = [];
-  nHdr = 0;
+  /** The block the start line's views were made in (a grown block needs them moved). */
+  lineBlock = NO_BYTES;
   remaining = 0;
   tx: HttpTransaction | null = null;
-  held: Uint8Array[] = [];
+  /** CONNECT: client bytes held until the response (null until the first). */
+  held: Uint8Array[] | null = null;
   heldLen = 0;
 }
 
-// A view into `old` moved to the same place in `block` (a copy of `old`'s start).
+/** Forgets a message in progress that will never complete (its transaction keeps its views). */
+function dropScratch(d: Direction): void {
+  d.lineLen = 0;
+  d.hdr = NO_BYTES;
+  d.hdrLen = 0;
+  d.hdrStart = 0;
+  d.lineBlock = NO_BYTES;
+}
+
+// A view into `old` moved to the same place in `block` (a grown copy of `old`'s start).
 function rebase(v: Uint8Array | null, old: Uint8Array, block: Uint8Array): Uint8Array | null {
   if (v === null || v.buffer !== old.buffer) return v;
   const o = v.byteOffset - old.byteOffset;
+  if (o < 0 || o + v.length > old.length) return v;
   return block.subarray(o, o + v.length);
 }
 
-function looksLikeStatusLine(line: Uint8Array): boolean {
-  let i = 0;
-  while (i < line.length && isSpace(line[i]!)) i++;
-  return line.length - i >= 4 && asciiEq(line.subarray(i, i + 4), 'http');
+function looksLikeStatusLine(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && isSpace(b[i]!)) i++;
+  return e - i >= 4 && startsWithHttp(b, i);
+}
+
+/** b[i, i+4) is "http" in any case (the caller checked there are 4 bytes). */
+function startsWithHttp(b: Uint8Array, i: number): boolean {
+  return (b[i]! | 0x20) === 0x68 && (b[i + 1]! | 0x20) === 0x74 && (b[i + 2]! | 0x20) === 0x74 && (b[i + 3]! | 0x20) === 0x70;
 }
 
 function isSpace(c: number): boolean {
@@ -144,10 +174,14 @@ function asciiEq(d: Uint8Array | null, s: string): boolean {
 
 /** Parses a Content-Length like libhtp (digits with surrounding whitespace); -1 if invalid. */
 function parseContentLength(v: Uint8Array): number {
-  const t = trim(v);
-  if (t.length === 0 || t.length > 15) return -1;
+  let s = 0;
+  let e = v.length;
+  while (s < e && isSpace(v[s]!)) s++;
+  while (e > s && isSpace(v[e - 1]!)) e--;
+  if (e === s || e - s > 15) return -1;
   let n = 0;
-  for (const c of t) {
+  for (let i = s; i < e; i++) {
+    const c = v[i]!;
     if (c < 0x30 || c > 0x39) return -1;
     n = n * 10 + (c - 0x30);
   }
@@ -198,6 +232,8 @@ export class HttpParser {
   private nextResponseTxId = 0;
   /** True once the connection switched protocols / tunnelled. */
   tunnel = false;
+  /** Name index of the header block being split, when it is large (addField). */
+  private headerIndex: Map<string, HttpHeader> | null = null;
 
   constructor(
     private readonly counters: AppLayerCounters = new AppLayerCounters(),
@@ -221,7 +257,22 @@ export class HttpParser {
       if (t.id >= beforeId || t.requestProgress < HttpProgress.COMPLETE || t.responseProgress < HttpProgress.COMPLETE) break;
       n++;
     }
-    if (n > 0) this.transactions.splice(0, n);
+    if (n === 0) return;
+    // Their bodies' buffers go back to the pool (HttpBody.release): nothing reads them now.
+    for (let i = 0; i < n; i++) {
+      const t = this.transactions[i]!;
+      t.requestBody?.release();
+      t.responseBody?.release();
+    }
+    this.transactions.splice(0, n);
+  }
+
+  /**
+   * Bytes of parse buffers the two directions hold now (a partial line, the header block of
+   * a message in progress); 0 for a parser between messages. Transactions not counted.
+   */
+  scratchBytes(): number {
+    return this.req.line.length + this.req.hdr.length + this.res.line.length + this.res.hdr.length;
   }
 
   /**
@@ -231,6 +282,18 @@ export class HttpParser {
    */
   feed(toServer: boolean, data: Uint8Array, start = 0, end = data.length): number {
     const d = toServer ? this.req : this.res;
+    const stop = this.feedDirection(toServer, d, data, start, end);
+    // A direction that stopped parsing (limit, tunnel) keeps nothing it will never finish.
+    if (d.state === S_ERROR || d.state === S_TUNNEL) dropScratch(d);
+    if (d.lineLen === 0 && d.line !== NO_BYTES) {
+      // No partial line left: the buffer goes back to the pool.
+      if (d.line.length === LINE_SIZE && linePool.length < LINE_POOL_MAX) linePool.push(d.line);
+      d.line = NO_BYTES;
+    }
+    return stop;
+  }
+
+  private feedDirection(toServer: boolean, d: Direction, data: Uint8Array, start: number, end: number): number {
     let pos = start;
     while (pos < end) {
       switch (d.state) {
@@ -240,7 +303,7 @@ export class HttpParser {
         case S_CONNECT_WAIT: {
           const take = Math.min(end - pos, MAX_CONNECT_HELD - d.heldLen);
           if (take > 0) {
-            d.held.push(data.slice(pos, pos + take));
+            (d.held ??= []).push(data.slice(pos, pos + take));
             d.heldLen += take;
           }
           if (take < end - pos) this.counters.httpConnectHeldDropped += end - pos - take;
@@ -254,12 +317,23 @@ export class HttpParser {
           let nl = -1;
           for (let i = pos; i < end; i++) if (data[i] === 0x0a) { nl = i; break; }
           const stop = nl < 0 ? end : nl + 1;
+          if (nl >= 0 && d.lineLen === 0) {
+            // A whole line in these bytes (the usual case): parsed where it lies, no copy.
+            if (stop - pos > this.limits.maxLine) {
+              this.lineTooLong(d);
+              return end;
+            }
+            const from = pos;
+            pos = stop;
+            this.onLine(toServer, d, data, from, stop);
+            break;
+          }
           if (!this.appendLine(d, data, pos, stop)) return end;
           pos = stop;
           if (nl >= 0) {
-            const line = d.line.subarray(0, d.lineLen);
+            const n = d.lineLen;
             d.lineLen = 0;
-            this.onLine(toServer, d, line);
+            this.onLine(toServer, d, d.line, 0, n);
           }
           break;
         }
@@ -298,20 +372,32 @@ export class HttpParser {
 
   /** Reassembly lost bytes in a direction: stop parsing it (we cannot resynchronise). */
   gap(toServer: boolean): void {
-    (toServer ? this.req : this.res).state = S_ERROR;
+    const d = toServer ? this.req : this.res;
+    d.state = S_ERROR;
+    dropScratch(d);
+    if (d.line !== NO_BYTES) {
+      if (d.line.length === LINE_SIZE && linePool.length < LINE_POOL_MAX) linePool.push(d.line);
+      d.line = NO_BYTES;
+    }
+  }
+
+  private lineTooLong(d: Direction): void {
+    this.counters.httpLineTooLong++;
+    if (d.tx) d.tx.anomalies |= HttpAnomaly.LINE_TOO_LONG;
+    d.state = S_ERROR;
   }
 
   private appendLine(d: Direction, data: Uint8Array, s: number, e: number): boolean {
     const n = e - s;
     if (d.lineLen + n > this.limits.maxLine) {
-      this.counters.httpLineTooLong++;
-      if (d.tx) d.tx.anomalies |= HttpAnomaly.LINE_TOO_LONG;
-      d.state = S_ERROR;
+      this.lineTooLong(d);
       return false;
     }
     if (d.lineLen + n > d.line.length) {
-      const nb = new Uint8Array(Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n)));
-      nb.set(d.line.subarray(0, d.lineLen));
+      const size = Math.min(this.limits.maxLine, Math.max(d.line.length * 2, d.lineLen + n, LINE_SIZE));
+      const nb = size === LINE_SIZE && linePool.length > 0 ? linePool.pop()! : new Uint8Array(size);
+      for (let i = 0; i < d.lineLen; i++) nb[i] = d.line[i]!;
+      if (d.line.length === LINE_SIZE && linePool.length < LINE_POOL_MAX) linePool.push(d.line);
       d.line = nb;
     }
     if (n <= 64) {
@@ -325,41 +411,45 @@ export class HttpParser {
     return true;
   }
 
-  // A complete line including its LF.
-  private onLine(toServer: boolean, d: Direction, lineWithEol: Uint8Array): void {
-    let e = lineWithEol.length - 1;
-    if (e > 0 && lineWithEol[e - 1] === 0x0d) e--;
-    const line = lineWithEol.subarray(0, e);
+  // A complete line b[s, eol) including its LF; b is the fed bytes or the partial-line buffer.
+  private onLine(toServer: boolean, d: Direction, b: Uint8Array, s: number, eol: number): void {
+    let e = eol - 1;
+    if (e > s && b[e - 1] === 0x0d) e--;
+    // The line without its end is b[s, e).
     switch (d.state) {
-      case S_LINE:
-        if (line.length === 0) return; // empty lines before a request/status line
-        if (!toServer && !looksLikeStatusLine(line)) {
-          this.responseWithoutStatusLine(d, lineWithEol);
+      case S_LINE: {
+        if (e === s) return; // empty lines before a request/status line
+        if (!toServer && !looksLikeStatusLine(b, s, e)) {
+          this.responseWithoutStatusLine(d, b, s, eol);
           return;
         }
-        if (!this.appendHdr(d, lineWithEol)) return;
-        if (toServer) this.requestLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
-        else this.statusLine(d, d.hdr.subarray(d.hdrLen - lineWithEol.length, d.hdrLen - lineWithEol.length + line.length));
+        const at = d.hdrLen;
+        if (!this.appendHdr(d, b, s, eol)) return;
+        d.lineBlock = d.hdr;
+        if (toServer) this.requestLine(d, d.hdr.subarray(at, at + (e - s)));
+        else this.statusLine(d, d.hdr.subarray(at, at + (e - s)));
         d.hdrStart = d.hdrLen;
         return;
+      }
       case S_HEADERS:
-        this.headerLine(d, lineWithEol, line);
-        if (line.length === 0 && d.state === S_HEADERS) this.headersComplete(toServer, d);
+        // Only the line is kept here; the fields are split when the block is complete.
+        if (!this.appendHdr(d, b, s, eol)) return;
+        if (e === s) this.headersComplete(toServer, d);
         return;
       case S_CHUNK_SIZE: {
-        let i = 0;
-        while (i < line.length && isSpace(line[i]!)) i++;
+        let i = s;
+        while (i < e && isSpace(b[i]!)) i++;
         let n = 0;
         let digits = 0;
-        for (; i < line.length; i++) {
-          const c = line[i]!;
+        for (; i < e; i++) {
+          const c = b[i]!;
           const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
           if (v < 0) break;
           n = n * 16 + v;
           digits++;
         }
-        if (line.length === 0) return; // tolerate stray empty lines between chunks
-        if (digits === 0 || digits > 12 || (i < line.length && line[i] !== 0x3b && !isSpace(line[i]!))) {
+        if (e === s) return; // tolerate stray empty lines between chunks
+        if (digits === 0 || digits > 12 || (i < e && b[i] !== 0x3b && !isSpace(b[i]!))) {
           this.counters.httpInvalidChunk++;
           if (d.tx) d.tx.anomalies |= HttpAnomaly.INVALID_CHUNK;
           d.state = S_ERROR;
@@ -376,10 +466,10 @@ export class HttpParser {
       case S_CHUNK_DATA_END:
         // The CRLF after chunk data; tolerate its absence as libhtp does.
         d.state = S_CHUNK_SIZE;
-        if (line.length !== 0) this.onLine(toServer, d, lineWithEol);
+        if (e !== s) this.onLine(toServer, d, b, s, eol);
         return;
       case S_TRAILERS:
-        if (line.length === 0) this.messageComplete(toServer, d);
+        if (e === s) this.messageComplete(toServer, d);
         return;
     }
   }
@@ -454,7 +544,7 @@ export class HttpParser {
 
   // libhtp (htp_treat_response_line_as_body): a server line that does not start with
   // "HTTP" is an HTTP/0.9-style response: everything up to the close is its body.
-  private responseWithoutStatusLine(d: Direction, lineWithEol: Uint8Array): void {
+  private responseWithoutStatusLine(d: Direction, b: Uint8Array, s: number, eol: number): void {
     const tx = this.responseTransaction();
     d.tx = tx;
     tx.anomalies |= HttpAnomaly.INVALID_RESPONSE_LINE;
@@ -462,7 +552,7 @@ export class HttpParser {
     tx.responseGeneration++;
     tx.responseProgress = HttpProgress.BODY;
     tx.responseBody = new HttpBody(parseContentEncoding(null), this.limits.responseBodyLimit, this.limits.compressedBodyLimit, this.counters);
-    tx.responseBody.append(lineWithEol, 0, lineWithEol.length);
+    tx.responseBody.append(b, s, eol);
     tx.invalidate();
     d.state = S_BODY_CLOSE;
   }
@@ -506,57 +596,40 @@ export class HttpParser {
     d.state = S_HEADERS;
   }
 
-  // Header lines are copied once into the direction's header block; names and values
-  // become views into the transaction's copy of that block when the headers end.
-  private headerLine(d: Direction, lineWithEol: Uint8Array, line: Uint8Array): void {
-    const tx = d.tx!;
+  // Appends a line b[s, e) to the header block; false (direction stopped, counted) when over
+  // the limit. The block is taken from the slab at the message's first line; growing copies
+  // it into a larger one (views into the old one, the start line's, are moved at the end).
+  private appendHdr(d: Direction, b: Uint8Array, s: number, e: number): boolean {
+    const n = e - s;
     const off = d.hdrLen;
-    if (!this.appendHdr(d, lineWithEol)) return;
-    if (line.length === 0) return;
-    const k = d.nHdr - 1;
-    if (isSpace(line[0]!) && k >= 0) {
-      // obs-fold (RFC 7230 §3.2.4): libhtp appends the continuation line as it is. Only its
-      // place in the block is noted: joining here, line by line, made a block of thousands of
-      // short continuation lines cost quadratic time (found by the hardening fuzzer).
-      tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
-      const pieces = d.hFolded[k] ?? (d.hFolded[k] = []);
-      pieces.push(off, off + line.length);
-      return;
-    }
-    d.hStart[d.nHdr] = off;
-    d.hEnd[d.nHdr] = off + line.length;
-    d.hFolded[d.nHdr] = null;
-    d.nHdr++;
-  }
-
-  // Appends to the header block; false (direction stopped, counted) when over the limit.
-  // Growing allocates a new block: views into the old one (the start line) stay valid.
-  private appendHdr(d: Direction, bytes: Uint8Array): boolean {
-    const off = d.hdrLen;
-    if (off + bytes.length > this.limits.maxHeaderBlock) {
+    if (off + n > this.limits.maxHeaderBlock) {
       this.counters.httpHeaderBlockTooLong++;
       d.state = S_ERROR;
       return false;
     }
-    if (off + bytes.length > d.hdr.length) {
-      const nb = new Uint8Array(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + bytes.length)));
-      nb.set(d.hdr.subarray(0, off));
+    if (off + n > d.hdr.length) {
+      const nb = allocBytes(Math.min(this.limits.maxHeaderBlock, Math.max(d.hdr.length * 2, off + n, HDR_INITIAL)));
+      if (off > 0) nb.set(d.hdr.subarray(0, off));
       d.hdr = nb;
     }
-    d.hdr.set(bytes, off);
-    d.hdrLen += bytes.length;
+    const hdr = d.hdr;
+    if (n <= 64) {
+      for (let i = s, at = off; i < e; i++) hdr[at++] = b[i]!;
+    } else {
+      hdr.set(b.subarray(s, e), off);
+    }
+    d.hdrLen = off + n;
     return true;
   }
 
-  // Copies the message's block out (into slab memory) for the transaction to keep, moves
-  // the transaction's start-line views onto the copy, and resets the direction's block for
-  // reuse.
+  // The message's block becomes the transaction's: shrunk to its length (the slab takes the
+  // rest back when nothing was allocated since), the start-line views moved onto it if the
+  // block grew after they were made. The direction keeps no buffer until its next message.
   private takeHdr(d: Direction): Uint8Array {
-    const block = allocBytes(d.hdrLen);
-    block.set(d.hdr.subarray(0, d.hdrLen));
+    const block = shrinkBytes(d.hdr, d.hdrLen);
     const tx = d.tx;
-    if (tx) {
-      const old = d.hdr;
+    const old = d.lineBlock;
+    if (tx && old !== d.hdr && old !== NO_BYTES) {
       if (d === this.req) {
         tx.requestLine = rebase(tx.requestLine, old, block);
         tx.method = rebase(tx.method, old, block);
@@ -570,13 +643,22 @@ export class HttpParser {
       }
       tx.invalidate();
     }
+    d.hdr = NO_BYTES;
+    d.lineBlock = NO_BYTES;
     d.hdrLen = 0;
     d.hdrStart = 0;
     return block;
   }
 
   // One field h[hs, he): name and value become views of h (two per field, not four).
-  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, hs: number, he: number, index: Map<string, HttpHeader> | null, repeats: number): number {
+  /** A field h[hs, he) and its continuation lines (pieces: start/end pairs in h), if any. */
+  private addFolded(toServer: boolean, tx: HttpTransaction, h: Uint8Array, hs: number, he: number, pieces: number[] | null, repeats: number): number {
+    if (pieces === null) return this.addField(toServer, tx, h, hs, he, repeats);
+    const u = unfold(h, hs, he, pieces);
+    return this.addField(toServer, tx, u, 0, u.length, repeats);
+  }
+
+  private addField(toServer: boolean, tx: HttpTransaction, h: Uint8Array, hs: number, he: number, repeats: number): number {
     let colon = -1;
     for (let i = hs; i < he; i++) if (h[i] === 0x3a) { colon = i; break; }
     let name: Uint8Array;
@@ -599,7 +681,14 @@ export class HttpParser {
     while (ve > vs && isSpace(h[ve - 1]!)) ve--;
     const value = h.subarray(vs, ve);
     const list = toServer ? tx.requestHeaders : tx.responseHeaders;
-    const key = latin1Text(name).toLowerCase();
+    const key = httpHeaderKey(name);
+    // Names are looked up in a Map only for large blocks (a linear search is cheaper for the
+    // usual handful of headers, and allocates nothing).
+    let index = this.headerIndex;
+    if (index === null && list.length >= HEADER_INDEX_MIN) {
+      index = this.headerIndex = new Map<string, HttpHeader>();
+      for (const hd of list) index.set(hd.key, hd);
+    }
     const existing = index !== null ? index.get(key) : findHeader(list, key);
     if (existing !== undefined) {
       if (repeats >= MAX_HEADER_REPETITIONS) return this.dropHeader(tx, repeats);
@@ -612,7 +701,7 @@ export class HttpParser {
     if (list.length >= MAX_HEADERS) return this.dropHeader(tx, repeats);
     const header: HttpHeader = { name, key, value };
     list.push(header);
-    index?.set(key, header);
+    if (index !== null) index.set(key, header);
     return repeats;
   }
 
@@ -628,26 +717,36 @@ export class HttpParser {
     const end = d.hdrLen;
     const block = this.takeHdr(d);
     const raw = block.subarray(start, end);
-    // The message's header list starts empty (a new transaction, or reset by statusLine).
-    // Names are looked up in a Map only for large blocks (a linear search is cheaper for the
-    // usual handful of headers, and allocates nothing).
-    let index: Map<string, HttpHeader> | null = null;
-    if (d.nHdr > HEADER_INDEX_MIN) {
-      index = new Map<string, HttpHeader>();
-      for (const h of toServer ? tx.requestHeaders : tx.responseHeaders) index.set(h.key, h);
-    }
+    // Fields, line by line (each ends at LF, a CR before it dropped). A line starting with
+    // whitespace continues the field before it (obs-fold, RFC 7230 §3.2.4): libhtp appends
+    // it as it is. Continuations are noted and joined once per field: joining line by line
+    // made a block of thousands of short continuation lines cost quadratic time (found by
+    // the hardening fuzzer). The message's header list starts empty (a new transaction, or
+    // reset by statusLine).
     let repeats = 0;
-    for (let i = 0; i < d.nHdr; i++) {
-      const pieces = d.hFolded[i];
-      if (pieces) {
-        const u = unfold(block, d.hStart[i]!, d.hEnd[i]!, pieces);
-        repeats = this.addField(toServer, tx, u, 0, u.length, index, repeats);
-      } else {
-        repeats = this.addField(toServer, tx, block, d.hStart[i]!, d.hEnd[i]!, index, repeats);
+    let fs = -1;
+    let fe = -1;
+    let pieces: number[] | null = null;
+    for (let i = start; i < end;) {
+      let nl = i;
+      while (nl < end && block[nl] !== 0x0a) nl++;
+      let e = nl;
+      if (e > i && block[e - 1] === 0x0d) e--;
+      if (e > i) {
+        if (fs >= 0 && isSpace(block[i]!)) {
+          tx.anomalies |= HttpAnomaly.FOLDED_HEADER;
+          (pieces ??= []).push(i, e);
+        } else {
+          if (fs >= 0) repeats = this.addFolded(toServer, tx, block, fs, fe, pieces, repeats);
+          fs = i;
+          fe = e;
+          pieces = null;
+        }
       }
-      d.hFolded[i] = null;
+      i = nl + 1;
     }
-    d.nHdr = 0;
+    if (fs >= 0) repeats = this.addFolded(toServer, tx, block, fs, fe, pieces, repeats);
+    this.headerIndex = null;
     if (toServer) tx.requestHeadersRaw = raw;
     else tx.responseHeadersRaw = raw;
     tx.invalidate();
@@ -685,7 +784,7 @@ export class HttpParser {
     const method = tx.method === null ? '' : bytesEqual(tx.method, 'CONNECT') ? 'CONNECT' : bytesEqual(tx.method, 'HEAD') ? 'HEAD' : '?';
     if (status === 101 || (method === 'CONNECT' && status >= 200 && status < 300)) {
       tx.responseProgress = HttpProgress.COMPLETE;
-      this.req.held = [];
+      this.req.held = null;
       this.req.heldLen = 0;
       this.enterTunnel();
       return;
@@ -694,9 +793,9 @@ export class HttpParser {
       // Refused: what the client sent meanwhile is HTTP again.
       this.req.state = S_LINE;
       const held = this.req.held;
-      this.req.held = [];
+      this.req.held = null;
       this.req.heldLen = 0;
-      for (const h of held) this.feed(true, h);
+      if (held !== null) for (const h of held) this.feed(true, h);
     }
     const te = tx.responseHeader('transfer-encoding');
     const cl = tx.responseHeader('content-length');

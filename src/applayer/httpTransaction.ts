@@ -6,6 +6,7 @@
 // Content-Length is not joined). Derived buffers are built once on first use.
 import { allocBytes } from './allocBytes';
 import { latin1Text } from './latin1Text';
+import { httpHeaderKey } from './httpHeaderKey';
 import { HttpBody } from './httpBody';
 import { normalizeHostname, normalizeHttpUri, parseHttpUri, splitHostPort } from './normalizeHttpUri';
 
@@ -27,10 +28,22 @@ export const HttpProgress = {
   COMPLETE: 4,
 } as const;
 
-const CRLF = Uint8Array.of(0x0d, 0x0a);
 const COLON_SP = Uint8Array.of(0x3a, 0x20);
 
-/** The parts joined into one slab buffer (Uint8Array.from(Buffer.concat()) copied twice). */
+const COMMA_SP = Uint8Array.of(0x2c, 0x20);
+
+/** Copies src into out at `at`; returns the end. */
+function put(out: Uint8Array, at: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n <= 16) {
+    for (let i = 0; i < n; i++) out[at + i] = src[i]!;
+  } else {
+    out.set(src, at);
+  }
+  return at + n;
+}
+
+/** The parts joined into one slab buffer (cold: multi-buffers; see the make* for the hot ones). */
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (let i = 0; i < parts.length; i++) n += parts[i]!.length;
@@ -48,12 +61,8 @@ const CONNECT = 'CONNECT';
 const D_URI = 0, D_HOST_RAW = 1, D_HOST = 2, D_HDR_TS = 3, D_HDR_TC = 4, D_HN_TS = 5, D_HN_TC = 6, D_ST_TS = 7, D_ST_TC = 8;
 const D_COUNT = 9;
 
-function latin1(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'latin1'));
-}
-
 export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8Array): void {
-  const key = latin1Text(name).toLowerCase();
+  const key = httpHeaderKey(name);
   for (const h of headers) {
     if (h.key === key) {
       joinHeaderValue(h, value);
@@ -65,7 +74,7 @@ export function addHeader(headers: HttpHeader[], name: Uint8Array, value: Uint8A
 
 /** A repeat of header h: its value is appended after ", " (a repeated Content-Length is not). */
 export function joinHeaderValue(h: HttpHeader, value: Uint8Array): void {
-  if (h.key !== 'content-length') h.value = concat([h.value, latin1(', '), value]);
+  if (h.key !== 'content-length') h.value = concat([h.value, COMMA_SP, value]);
 }
 
 export class HttpTransaction {
@@ -84,7 +93,6 @@ export class HttpTransaction {
   /** The header block as received, including the terminating empty line. */
   requestHeadersRaw: Uint8Array | null = null;
   requestBody: HttpBody | null = null;
-  requestHeaderNamesOrdered: Uint8Array[] = [];
 
   responseLine: Uint8Array | null = null;
   responseProtocol: Uint8Array | null = null;
@@ -93,7 +101,6 @@ export class HttpTransaction {
   responseHeaders: HttpHeader[] = [];
   responseHeadersRaw: Uint8Array | null = null;
   responseBody: HttpBody | null = null;
-  responseHeaderNamesOrdered: Uint8Array[] = [];
 
   /** Anomaly flags (HttpAnomaly bits). */
   anomalies = 0;
@@ -129,8 +136,15 @@ export class HttpTransaction {
     if (!code) return 0;
     // Parsed once per status line (the getter is read several times per response packet).
     if (code !== this.statusParsedFrom) {
-      const n = Number(latin1Text(code));
-      this.statusValue = Number.isInteger(n) ? n : 0;
+      // Digits only (the usual "200"): read them; anything else as Number() reads it.
+      let v = 0;
+      let i = 0;
+      while (i < code.length && i < 15 && code[i]! >= 0x30 && code[i]! <= 0x39) v = v * 10 + code[i++]! - 0x30;
+      if (i === 0 || i < code.length) {
+        const n = Number(latin1Text(code));
+        v = Number.isInteger(n) ? n : 0;
+      }
+      this.statusValue = v;
       this.statusParsedFrom = code;
     }
     return this.statusValue;
@@ -170,25 +184,38 @@ export class HttpTransaction {
     switch (k) {
       case D_URI:
         return this.uriRaw ? normalizeHttpUri(this.uriRaw, this.isConnect()) : null;
-      case D_HOST_RAW:
-        if (this.uriRaw) {
-          const u = parseHttpUri(this.uriRaw, this.isConnect());
-          if (u.hostname) return u.hostname;
-        }
-        return this.requestHeader('host');
+      case D_HOST_RAW: {
+        const uh = this.uriHost();
+        return uh !== null ? uh : this.requestHeader('host');
+      }
       case D_HOST: {
-        if (this.uriRaw) {
-          const u = parseHttpUri(this.uriRaw, this.isConnect());
-          if (u.hostname) return normalizeHostname(u.hostname);
-        }
+        const uh = this.uriHost();
+        if (uh !== null) return normalizeHostname(uh);
         const h = this.requestHeader('host');
-        return h ? normalizeHostname(splitHostPort(h).host) : null;
+        if (h === null) return null;
+        // Most Host values have no port or brackets: no split (an object and two views).
+        let plain = h.length === 0 || h[0] !== 0x5b;
+        for (let i = 0; plain && i < h.length; i++) if (h[i] === 0x3a) plain = false;
+        return normalizeHostname(plain ? h : splitHostPort(h).host);
       }
       case D_HDR_TS: case D_HDR_TC: return this.makeHeader(k === D_HDR_TS);
       case D_HN_TS: case D_HN_TC: return this.makeHeaderNames(k === D_HN_TS);
       case D_ST_TS: case D_ST_TC: return this.makeStart(k === D_ST_TS);
       default: return null;
     }
+  }
+
+  /**
+   * The host of an absolute-form or authority-form request-target, or null. An origin-form
+   * target ("/path", the usual) has none: it is not parsed for it (that made an object and
+   * views twice per transaction).
+   */
+  private uriHost(): Uint8Array | null {
+    const raw = this.uriRaw;
+    const connect = this.isConnect();
+    if (raw === null || raw.length === 0 || (raw[0] === 0x2f && !connect)) return null;
+    const u = parseHttpUri(raw, connect);
+    return u.hostname;
   }
 
   /** `http.uri`: the normalised request-target (see normalizeHttpUri). */
@@ -226,12 +253,29 @@ export class HttpTransaction {
     const hs = toServer ? this.requestHeaders : this.responseHeaders;
     const skip = toServer ? 'cookie' : 'set-cookie';
     if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
-    const parts: Uint8Array[] = [];
-    for (const h of hs) {
+    // Sized first, then written into one slab buffer (no list of parts per buffer).
+    let n = 0;
+    let count = 0;
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i]!;
       if (h.key === skip) continue;
-      parts.push(h.name, COLON_SP, h.value, CRLF);
+      n += h.name.length + h.value.length + 4;
+      count++;
     }
-    return parts.length ? concat(parts) : null;
+    if (count === 0) return null;
+    const out = allocBytes(n);
+    let at = 0;
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i]!;
+      if (h.key === skip) continue;
+      at = put(out, at, h.name);
+      out[at++] = 0x3a;
+      out[at++] = 0x20;
+      at = put(out, at, h.value);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    return out;
   }
 
   /** `http.header_names`: "\r\nName1\r\nName2\r\n\r\n" (as sent, each name once). */
@@ -242,10 +286,20 @@ export class HttpTransaction {
   private makeHeaderNames(toServer: boolean): Uint8Array | null {
     const hs = toServer ? this.requestHeaders : this.responseHeaders;
     if ((toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS || hs.length === 0) return null;
-    const parts: Uint8Array[] = [CRLF];
-    for (const h of hs) parts.push(h.name, CRLF);
-    parts.push(CRLF);
-    return concat(parts);
+    let n = 4;
+    for (let i = 0; i < hs.length; i++) n += hs[i]!.name.length + 2;
+    const out = allocBytes(n);
+    out[0] = 0x0d;
+    out[1] = 0x0a;
+    let at = 2;
+    for (let i = 0; i < hs.length; i++) {
+      at = put(out, at, hs[i]!.name);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    out[at++] = 0x0d;
+    out[at] = 0x0a;
+    return out;
   }
 
   /**
@@ -260,11 +314,27 @@ export class HttpTransaction {
   private makeStart(toServer: boolean): Uint8Array | null {
     const line = toServer ? this.requestLine : this.responseLine;
     if (!line || (toServer ? this.requestProgress : this.responseProgress) < HttpProgress.HEADERS) return null;
-    const parts: Uint8Array[] = [line, CRLF];
     const hs = toServer ? this.requestHeaders : this.responseHeaders;
-    for (const h of hs) parts.push(h.name, COLON_SP, h.value, CRLF);
-    if (hs.length > 0) parts.push(CRLF);
-    return concat(parts);
+    let n = line.length + 2 + (hs.length > 0 ? 2 : 0);
+    for (let i = 0; i < hs.length; i++) n += hs[i]!.name.length + hs[i]!.value.length + 4;
+    const out = allocBytes(n);
+    let at = put(out, 0, line);
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i]!;
+      at = put(out, at, h.name);
+      out[at++] = 0x3a;
+      out[at++] = 0x20;
+      at = put(out, at, h.value);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    if (hs.length > 0) {
+      out[at++] = 0x0d;
+      out[at] = 0x0a;
+    }
+    return out;
   }
 
   /**

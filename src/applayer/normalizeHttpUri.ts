@@ -222,6 +222,12 @@ export function normalizeHostname(host: Uint8Array): Uint8Array {
   while (s < e && (host[s] === 0x20 || host[s] === 0x09)) s++;
   while (e > s && (host[e - 1] === 0x20 || host[e - 1] === 0x09)) e--;
   while (e > s && host[e - 1] === 0x2e) e--;
+  if (s === 0 && e === host.length) {
+    // Already normal (the usual lowercase name): the view itself, no copy.
+    let upper = false;
+    for (let i = 0; i < e && !upper; i++) upper = host[i]! >= 0x41 && host[i]! <= 0x5a;
+    if (!upper) return host;
+  }
   const out = new Uint8Array(e - s);
   for (let i = s; i < e; i++) {
     const c = host[i]!;
@@ -235,8 +241,34 @@ export function normalizeHttpPath(path: Uint8Array): number[] {
   return removeDotSegments(utf8BestFit(decodePath(path)));
 }
 
-/** The `http.uri` buffer for a request-target (see the header comment). */
+/**
+ * An origin-form target ("/...") that normalisation leaves as it is: no '%' escape, no '\',
+ * no byte above 0x7f (UTF-8 best fit), no "//" (separators compressed) and no "/." (a dot
+ * segment, or what could start one). The query and fragment then come out unchanged too
+ * (only %XX is decoded there), so the normalised form is the target itself.
+ */
+function isPlainOriginForm(raw: Uint8Array): boolean {
+  const n = raw.length;
+  if (n === 0 || raw[0] !== 0x2f) return false;
+  for (let i = 0; i < n; i++) {
+    const c = raw[i]!;
+    if (c === 0x25 || c === 0x5c || c > 0x7f) return false;
+    if (c === 0x2f && i + 1 < n && (raw[i + 1] === 0x2f || raw[i + 1] === 0x2e)) return false;
+  }
+  return true;
+}
+
+/**
+ * The `http.uri` buffer for a request-target (see the header comment). A target that
+ * normalises to itself (the usual "/path?query") is returned as it is, without a copy.
+ */
 export function normalizeHttpUri(raw: Uint8Array, connect = false): Uint8Array {
+  if (!connect && isPlainOriginForm(raw)) return raw;
+  return normalizeHttpUriCopy(raw, connect);
+}
+
+/** normalizeHttpUri without the unchanged-target shortcut: always a new buffer (tests compare both). */
+export function normalizeHttpUriCopy(raw: Uint8Array, connect = false): Uint8Array {
   const u = parseHttpUri(raw, connect);
   const out: number[] = u.path ? normalizeHttpPath(u.path) : [];
   if (u.query) {

@@ -15,6 +15,9 @@
 /** Most distinct pattern ids kept per buffer before falling back to whole-buffer scans. */
 export const APP_HITS_MAX = 1024;
 
+/** Shared empty id list: a state gets its own array on its first hit (see `ids`). */
+const NO_IDS = new Int32Array(0);
+
 export class AppScanState {
   /** The prefilter these ids belong to; another one (rule reload, other group) starts over. */
   owner: object | null = null;
@@ -24,8 +27,12 @@ export class AppScanState {
   /** Bytes [0, scannedEnd) of the buffer were scanned; acState is the automaton after them. */
   scannedEnd = 0;
   acState = 0;
-  /** Distinct pattern ids found in [0, scannedEnd). */
-  ids: Int32Array = new Int32Array(8);
+  /**
+   * Distinct pattern ids found in [0, scannedEnd). Made on the first hit: an HTTP flow has a
+   * state per growing buffer and direction (six on the replay workloads), and an eager
+   * Int32Array(8) each was ~1.1 KB of every flow's heap, kept until the flow ended.
+   */
+  ids: Int32Array = NO_IDS;
   count = 0;
 
   /** Whether this state continues the scan of the given buffer (else the caller resets it). */
@@ -52,8 +59,8 @@ export class AppScanState {
   push(id: number): boolean {
     if (this.count === this.ids.length) {
       if (this.count >= APP_HITS_MAX) return false;
-      // Rare: a buffer with many distinct patterns. Grows by doubling.
-      const ids = new Int32Array(this.count * 2);
+      // First hit: 8 ids; then (rare: a buffer with many distinct patterns) doubling.
+      const ids = new Int32Array(Math.max(8, this.count * 2));
       ids.set(this.ids);
       this.ids = ids;
     }

@@ -44,7 +44,7 @@ export class FlowDetectState {
   scanToClient: StreamScanState | null = null;
   /**
    * Where the prefilter stopped in the app-layer buffers that only grow: two slots (to server,
-   * to client) per app-layer prefilter of the engine's group, made on first use.
+   * to client) per app-layer prefilter slot (the engine sizes it: 2 x the most app-layer prefilters of any signature group), made on first use.
    */
   appScans: Array<AppScanState | null> | null = null;
 
@@ -60,6 +60,19 @@ export class FlowDetectState {
       this.ownBits = true;
     }
     this.flowbits[slot] = value;
+  }
+
+  /**
+   * Drops the prefilter resume points (stream and app-layer scan states, ~1.3 KB of an HTTP
+   * flow's heap on the replay workloads). Always safe: a dropped state only makes the next
+   * scan start over (whole window, whole buffer), which gives the same candidates. Meant for
+   * a flow whose streams are done (StreamResult.done: both FINs in, nothing left to give), so
+   * that a closed flow waiting for its timeout keeps flowbits and alert marks only.
+   */
+  releaseScanState(): void {
+    this.scanToServer = null;
+    this.scanToClient = null;
+    this.appScans = null;
   }
 
   /**

@@ -92,6 +92,13 @@ export class StreamResult {
   /** This packet completed the handshake / closed the session. */
   established = false;
   closed = false;
+  /**
+   * The session is closed and both directions are done (TcpReassembler.done): no stream or
+   * app-layer data can come any more, so per-flow inspection state (prefilter resume points,
+   * FlowDetectState.releaseScanState) can go once this packet is judged. Set on the pure ACK
+   * (or FIN/RST) after the close that released the windows, and on every later packet.
+   */
+  done = false;
 
   /** A view of the reassembled bytes (allocates a view; for tests and cold paths). */
   data(): Uint8Array {
@@ -114,6 +121,7 @@ export class StreamResult {
     this.pastDepth = false;
     this.established = false;
     this.closed = false;
+    this.done = false;
   }
 }
 
@@ -172,6 +180,7 @@ export class StreamTracker {
       if (flow.state === FlowState.CLOSED && p.payloadLength === 0) {
         if (s.client.releaseIfDone()) this.stats.releasedAtClose++;
         if (s.server.releaseIfDone()) this.stats.releasedAtClose++;
+        r.done = s.client.done && s.server.done;
       }
       this.advance(s, p, flow, toServer, r);
       if (r.ignored) {

@@ -239,13 +239,20 @@ export class TcpReassembler {
    * Returns whether it released anything.
    */
   releaseIfDone(): boolean {
-    if (this.buf === EMPTY || this.queue.length > 0) return false;
-    if (!this.finSeen || this.nextAbs < this.finAbs) return false;
-    if (this.holdFrom !== Infinity && (this.appProgress < this.nextAbs || this.rawProgress < this.nextAbs)) return false;
+    if (this.buf === EMPTY || !this.done) return false;
     this.releaseBuffer();
     this.bufStart = this.nextAbs;
     this.packetStart = this.nextAbs;
     return true;
+  }
+
+  /**
+   * This direction has nothing more to give: every byte up to its FIN arrived, none is
+   * queued, and (IDS timing) the app layer and the raw inspection took them all.
+   */
+  get done(): boolean {
+    if (this.queue.length > 0 || !this.finSeen || this.nextAbs < this.finAbs) return false;
+    return this.holdFrom === Infinity || (this.appProgress >= this.nextAbs && this.rawProgress >= this.nextAbs);
   }
 
   /** Free everything (flow end). */

@@ -198,8 +198,10 @@ export class PacketInspector implements DetectContext {
     }
 
     let tracked = true;
+    let streamDone = false;
     if (p.ipProto === IpProto.TCP && p.l4Offset >= 0) {
       const sr = this.streams.handle(p, flow, toServer);
+      streamDone = sr.done;
       toServer = sr.toServer;
       tracked = sr.session;
       if (sr.session && !sr.ignored && !fd.passed && !fd.dropped && this.idsMode) {
@@ -234,7 +236,11 @@ export class PacketInspector implements DetectContext {
       fi.app.feed(toServer, p.data, p.payloadOffset, p.payloadOffset + p.payloadLength);
     }
 
-    return this.finish(p, flow, fi, toServer, tracked);
+    const verdict = this.finish(p, flow, fi, toServer, tracked);
+    // A closed session gives no more stream bytes: its prefilter resume points are dead weight
+    // until the flow times out (dropping them only makes a later scan start over, same candidates).
+    if (streamDone) fd.releaseScanState();
+    return verdict;
   }
 
   /** Flow state, app-layer context and detection for a packet whose stream stage is done. */

@@ -20,6 +20,7 @@ export interface Seen {
   pastDepth: boolean;
   established: boolean;
   closed: boolean;
+  done: boolean;
 }
 
 export class Conn {
@@ -68,6 +69,7 @@ export function snapshot(r: StreamResult): Seen {
     pastDepth: r.pastDepth,
     established: r.established,
     closed: r.closed,
+    done: r.done,
   };
 }
 
