@@ -106,6 +106,27 @@ export interface NativeSpawnResult {
   error: string;
 }
 
+/**
+ * An Aho-Corasick automaton's tables as src/detect/ahoCorasick.ts builds them, plus the hit
+ * buffer native patternScan writes into (native/patternScan.cc explains the layout).
+ */
+export interface NativePatternTables {
+  dense: Int32Array;
+  denseCount: number;
+  edgeStart: Int32Array;
+  edgeCount: Int32Array;
+  edgeByte: Uint8Array;
+  edgeTarget: Int32Array;
+  fail: Int32Array;
+  outStart: Int32Array;
+  outCount: Int32Array;
+  outIds: Int32Array;
+  hits: Int32Array;
+}
+
+/** Opaque handle of an automaton borrowed by the addon (an N-API External). */
+export interface NativePatternHandle { readonly __nativePatternHandle: never }
+
 export interface NativeAddon {
   NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
   META_STRIDE: number;
@@ -123,6 +144,16 @@ export interface NativeAddon {
    * /dev/null, and returns its output; killed after timeoutMs.
    */
   spawnCapture(file: string, args: readonly string[], timeoutMs: number): NativeSpawnResult;
+  /**
+   * Validates the tables and keeps references to them; throws TypeError (code
+   * LATERAL_ERR_NATIVE) on an inconsistent table. Absent from addons built before it.
+   */
+  patternScanner?(tables: NativePatternTables): NativePatternHandle;
+  /**
+   * Scans buf[start, end) from `state`: writes hits into the tables' hit buffer and returns
+   * their count (hits[0]: state, hits[1]: where to resume). RangeError on a bad range/state.
+   */
+  patternScan?(handle: NativePatternHandle, buf: Uint8Array, start: number, end: number, state: number): number;
 }
 
 let cached: NativeAddon | undefined;

@@ -14,12 +14,24 @@
 //
 // A scan can stop and resume (scanRange takes and returns the automaton state): the engine
 // uses it to scan each reassembled stream byte once across packets (detectEngine.ts).
+//
+// Buffers of nativeMinBytes or more are scanned by the same loop in C++ (native/patternScan.cc,
+// over these very tables, borrowed without a copy): it writes (pattern id, end) pairs into the
+// automaton's hit buffer and the hits are handed to the sink afterwards, in the same order.
+// Shorter buffers stay in JS, where the N-API call would cost more than it saves.
 
+import type { NativePatternHandle } from '../capture/native';
 import { LOWER } from './keywords/content';
+import { nativePatternScan } from './nativePatternScan';
 
 const DENSE_STATES = 4096;
 const OUT_BIT = 0x80000000 | 0;
 const STATE_MASK = 0x7fffffff;
+/** Hit pairs the native scan writes before handing them over (more if a state has more outputs). */
+const HIT_CAPACITY = 1024;
+/** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
+export const NATIVE_MIN_BYTES = 64;
+const NATIVE_SCAN = nativePatternScan === null ? null : nativePatternScan.scan;
 
 /** Receives pattern hits: `end` is the index just past the match in the scanned buffer. */
 export interface PatternSink {
@@ -41,6 +53,16 @@ export class AhoCorasick {
   readonly patternLength: Int32Array;
   readonly patternCount: number;
   readonly stateCount: number;
+  /**
+   * Ranges at least this long are scanned natively (when the addon is there); Infinity keeps
+   * every scan in JS. Tests and benchmarks set it; the engine keeps the default.
+   */
+  nativeMinBytes = NATIVE_MIN_BYTES;
+  private native: NativePatternHandle | null = null;
+  /** [state, resume position, then (pattern id, end) pairs]: written by the native scan. */
+  private hits = new Int32Array(0);
+  /** A sink that scans with this automaton again from hit() gets the JS loop (hits is in use). */
+  private scanning = false;
 
   constructor(patterns: Uint8Array[]) {
     this.patternCount = patterns.length;
@@ -160,6 +182,21 @@ export class AhoCorasick {
       }
     }
     this.dense = dense;
+    if (nativePatternScan !== null) {
+      let maxOut = 0;
+      for (let i = 0; i < N; i++) if (this.outCount[i]! > maxOut) maxOut = this.outCount[i]!;
+      this.hits = new Int32Array(2 + 2 * Math.max(HIT_CAPACITY, maxOut));
+      this.native = nativePatternScan.scanner({
+        dense, denseCount: D, edgeStart: this.edgeStart, edgeCount: this.edgeCount, edgeByte: this.edgeByte,
+        edgeTarget: this.edgeTarget, fail: this.fail, outStart: this.outStart, outCount: this.outCount,
+        outIds: this.outIds, hits: this.hits,
+      });
+    }
+  }
+
+  /** Whether ranges of nativeMinBytes or more go to the native loop. */
+  get usesNative(): boolean {
+    return this.native !== null && this.nativeMinBytes !== Infinity;
   }
 
   /** Transition from a deep (sparse) state on a lowered byte, following failure links. */
@@ -183,6 +220,7 @@ export class AhoCorasick {
    * sink is a long-lived object (no closure per call).
    */
   scanRange(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
+    if (end - start >= this.nativeMinBytes && this.native !== null && !this.scanning) return this.scanNative(buf, start, end, state, sink);
     let s = state;
     const dense = this.dense, D = this.denseCount;
     for (let i = start; i < end; i++) {
@@ -199,5 +237,27 @@ export class AhoCorasick {
       for (let k = 0; k < n; k++) sink.hit(this.outIds[o + k]!, i + 1);
     }
     return s;
+  }
+
+  /**
+   * The native loop: each call fills the hit buffer (or finishes the range) and the hits are
+   * handed out before the next call resumes where it stopped, so the sink sees the JS loop's
+   * sequence. A bad range or state throws (RangeError) instead of reading out of bounds.
+   */
+  private scanNative(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
+    const hits = this.hits, handle = this.native!;
+    let s = state, i = start;
+    this.scanning = true;
+    try {
+      for (;;) {
+        const n = NATIVE_SCAN!(handle, buf, i, end, s);
+        s = hits[0]!;
+        i = hits[1]!;
+        for (let k = 0, o = 2; k < n; k++, o += 2) sink.hit(hits[o]!, hits[o + 1]!);
+        if (i >= end) return s;
+      }
+    } finally {
+      this.scanning = false;
+    }
   }
 }

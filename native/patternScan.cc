@@ -1,0 +1,283 @@
+// The Aho-Corasick scan loop of src/detect/ahoCorasick.ts, in C++ (issue #6: the prefilter
+// scans were a third of an offline replay's CPU).
+//
+// The automaton is built in JS; patternScanner(tables) only borrows its typed arrays: it
+// validates them once (every state index in range, every edge/output range inside its array,
+// so no later scan can read out of bounds whatever the input), keeps a strong reference to
+// each (their ArrayBuffers cannot be freed, and backing stores do not move) and returns an
+// External holding raw pointers into them. patternScan(handle, buf, start, end, state) then
+// runs the same loop as AhoCorasick.scanRange and writes (patternId, end) pairs into the
+// automaton's hit buffer (an Int32Array registered with it):
+//   hits[0] = automaton state after the last byte consumed, hits[1] = next position,
+//   hits[2 + 2k], hits[3 + 2k] = pattern id and end of hit k; returns the number of hits.
+// A scan stops early (hits[1] < end) only when the next byte's outputs would not fit; JS
+// hands the hits to its sink and calls again from hits[1] with state hits[0], so hits come
+// out in the JS loop's order and none is lost. The buffer holds at least the largest output
+// set of any state (checked here), so every call makes progress.
+//
+// patternScan is a raw napi_callback (no node-addon-api wrappers): it runs once per scanned
+// buffer, and its argument checks come from the N-API calls' own status codes.
+#include "patternScan.h"
+
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lateral {
+
+namespace {
+
+constexpr int32_t kStateMask = 0x7fffffff;
+constexpr uint32_t kRow = 256;
+constexpr napi_type_tag kAutomatonTag = {0x6c61746572616c2dULL, 0x61632d7363616e31ULL};
+
+struct Automaton {
+  const int32_t* dense = nullptr;
+  uint32_t denseCount = 0;
+  uint32_t stateCount = 0;
+  const int32_t* edgeStart = nullptr;
+  const int32_t* edgeCount = nullptr;
+  const uint8_t* edgeByte = nullptr;
+  const int32_t* edgeTarget = nullptr;
+  const int32_t* fail = nullptr;
+  const int32_t* outStart = nullptr;
+  const int32_t* outCount = nullptr;
+  const int32_t* outIds = nullptr;
+  int32_t* hits = nullptr;
+  uint32_t hitCapacity = 0;  // pairs
+  // Strong references: the typed arrays outlive this object whatever JS does with them.
+  std::vector<Napi::Reference<Napi::Value>> keep;
+};
+
+uint8_t Lower(uint8_t c) { return c >= 0x41 && c <= 0x5a ? c + 0x20 : c; }
+
+// Transition from a deep (sparse) state on a lowered byte, following failure links: the
+// dense rows end the walk, and the root is dense, so it terminates.
+inline uint32_t SparseNext(const Automaton& a, uint32_t s, uint8_t c) {
+  for (;;) {
+    if (s < a.denseCount) return static_cast<uint32_t>(a.dense[(s << 8) | c] & kStateMask);
+    const int32_t st = a.edgeStart[s], n = a.edgeCount[s];
+    for (int32_t i = 0; i < n; i++)
+      if (a.edgeByte[st + i] == c) return static_cast<uint32_t>(a.edgeTarget[st + i]);
+    s = static_cast<uint32_t>(a.fail[s]);
+  }
+}
+
+// One TypedArray of the expected type, with its element count and data pointer.
+template <typename T>
+bool TypedArrayOf(Napi::Object tables, const char* name, napi_typedarray_type type, const T** data,
+                  size_t* length, std::vector<Napi::Reference<Napi::Value>>* keep, std::string* err) {
+  Napi::Value v = tables.Get(name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    *err = std::string("tables.") + name + " must be a " +
+           (type == napi_uint8_array ? "Uint8Array" : "Int32Array");
+    return false;
+  }
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  void* p = nullptr;
+  size_t n = 0;
+  // For a small on-heap typed array, this moves its data off the heap once, for good.
+  if (napi_get_typedarray_info(v.Env(), ta, nullptr, &n, &p, nullptr, nullptr) != napi_ok) {
+    *err = std::string("tables.") + name + ": cannot read the typed array";
+    return false;
+  }
+  *data = static_cast<const T*>(p);
+  *length = n;
+  keep->push_back(Napi::Persistent(v));
+  return true;
+}
+
+// Every index the scan loop can follow is in range: checked once here, not per byte.
+bool Validate(const Automaton& a, size_t denseLen, size_t edgeLen, size_t outLen, std::string* err) {
+  const uint32_t N = a.stateCount;
+  if (static_cast<size_t>(a.denseCount) * kRow != denseLen || a.denseCount > N || a.denseCount == 0) {
+    *err = "dense must hold denseCount rows of 256 (1 <= denseCount <= states)";
+    return false;
+  }
+  for (size_t i = 0; i < denseLen; i++) {
+    if (static_cast<uint32_t>(a.dense[i] & kStateMask) >= N) {
+      *err = "dense entry " + std::to_string(i) + " is not a state";
+      return false;
+    }
+  }
+  for (uint32_t s = 0; s < N; s++) {
+    const int64_t es = a.edgeStart[s], ec = a.edgeCount[s], os = a.outStart[s], oc = a.outCount[s];
+    if (es < 0 || ec < 0 || es + ec > static_cast<int64_t>(edgeLen)) {
+      *err = "state " + std::to_string(s) + ": edges out of range";
+      return false;
+    }
+    if (os < 0 || oc < 0 || os + oc > static_cast<int64_t>(outLen)) {
+      *err = "state " + std::to_string(s) + ": outputs out of range";
+      return false;
+    }
+    if (oc > static_cast<int64_t>(a.hitCapacity)) {
+      *err = "state " + std::to_string(s) + " has more outputs than the hit buffer holds";
+      return false;
+    }
+    // A deep state's failure link must lead to a shallower state, or SparseNext could loop.
+    if (s >= a.denseCount && (a.fail[s] < 0 || static_cast<uint32_t>(a.fail[s]) >= s)) {
+      *err = "state " + std::to_string(s) + ": failure link not to a shallower state";
+      return false;
+    }
+  }
+  for (size_t e = 0; e < edgeLen; e++) {
+    if (a.edgeTarget[e] < 0 || static_cast<uint32_t>(a.edgeTarget[e]) >= N) {
+      *err = "edge " + std::to_string(e) + " targets no state";
+      return false;
+    }
+  }
+  return true;
+}
+
+void ThrowCoded(napi_env env, const char* code, const std::string& msg, bool range) {
+  if (range) napi_throw_range_error(env, code, msg.c_str());
+  else napi_throw_type_error(env, code, msg.c_str());
+}
+
+}  // namespace
+
+Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner(tables): tables must be an object", false);
+    return env.Undefined();
+  }
+  Napi::Object t = info[0].As<Napi::Object>();
+  auto a = std::make_unique<Automaton>();
+  std::string err;
+  size_t denseLen = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0, edgeLen = 0, edgeLen2 = 0, outLen = 0, hitLen = 0;
+  const int32_t* hits = nullptr;
+  bool ok = TypedArrayOf(t, "dense", napi_int32_array, &a->dense, &denseLen, &a->keep, &err) &&
+            TypedArrayOf(t, "edgeStart", napi_int32_array, &a->edgeStart, &n1, &a->keep, &err) &&
+            TypedArrayOf(t, "edgeCount", napi_int32_array, &a->edgeCount, &n2, &a->keep, &err) &&
+            TypedArrayOf(t, "edgeByte", napi_uint8_array, &a->edgeByte, &edgeLen, &a->keep, &err) &&
+            TypedArrayOf(t, "edgeTarget", napi_int32_array, &a->edgeTarget, &edgeLen2, &a->keep, &err) &&
+            TypedArrayOf(t, "fail", napi_int32_array, &a->fail, &n3, &a->keep, &err) &&
+            TypedArrayOf(t, "outStart", napi_int32_array, &a->outStart, &n4, &a->keep, &err) &&
+            TypedArrayOf(t, "outCount", napi_int32_array, &a->outCount, &n5, &a->keep, &err) &&
+            TypedArrayOf(t, "outIds", napi_int32_array, &a->outIds, &outLen, &a->keep, &err) &&
+            TypedArrayOf(t, "hits", napi_int32_array, &hits, &hitLen, &a->keep, &err);
+  if (ok) {
+    Napi::Value dc = t.Get("denseCount");
+    if (!dc.IsNumber() || dc.As<Napi::Number>().Int64Value() < 0 || dc.As<Napi::Number>().Int64Value() > (1 << 24)) {
+      err = "tables.denseCount must be a state count";
+      ok = false;
+    } else {
+      a->denseCount = static_cast<uint32_t>(dc.As<Napi::Number>().Int64Value());
+    }
+  }
+  if (ok && (n1 == 0 || n1 != n2 || n1 != n3 || n1 != n4 || n1 != n5 || n1 > 0x7fffffff || edgeLen != edgeLen2)) {
+    err = "state tables (edgeStart, edgeCount, fail, outStart, outCount) must have one entry per state, "
+          "edgeByte and edgeTarget one per edge";
+    ok = false;
+  }
+  if (ok && (hitLen < 4 || hitLen % 2 != 0 || hitLen > 0x7fffffff)) {
+    err = "tables.hits must be an Int32Array of 2 + 2 * capacity entries (capacity >= 1)";
+    ok = false;
+  }
+  if (ok) {
+    a->stateCount = static_cast<uint32_t>(n1);
+    a->hits = const_cast<int32_t*>(hits);
+    a->hitCapacity = static_cast<uint32_t>((hitLen - 2) / 2);
+    ok = Validate(*a, denseLen, edgeLen, outLen, &err);
+  }
+  if (!ok) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: " + err, false);
+    return env.Undefined();
+  }
+  Napi::External<Automaton> handle = Napi::External<Automaton>::New(env, a.release(), [](Napi::Env, Automaton* p) { delete p; });
+  if (napi_type_tag_object(env, handle, &kAutomatonTag) != napi_ok) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: cannot tag the handle", false);
+    return env.Undefined();
+  }
+  return handle;
+}
+
+// patternScan(handle, buf, start, end, state) -> hit count (see the header comment).
+napi_value PatternScan(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 5) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan(handle, buf, start, end, state): 5 arguments", false);
+    return nullptr;
+  }
+  void* ext = nullptr;
+  bool tagged = false;
+  // The type tag tells our Externals from any other addon's (which would be misread).
+  if (napi_check_object_type_tag(env, argv[0], &kAutomatonTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, argv[0], &ext) != napi_ok || ext == nullptr) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: handle must come from patternScanner()", false);
+    return nullptr;
+  }
+  const Automaton& a = *static_cast<const Automaton*>(ext);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: buf must be a Uint8Array", false);
+    return nullptr;
+  }
+  double startD, endD, stateD;
+  if (napi_get_value_double(env, argv[2], &startD) != napi_ok || napi_get_value_double(env, argv[3], &endD) != napi_ok ||
+      napi_get_value_double(env, argv[4], &stateD) != napi_ok) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: start, end and state must be numbers", false);
+    return nullptr;
+  }
+  // Written as negated comparisons so that NaN fails them too.
+  if (!(startD >= 0 && startD <= endD && endD <= static_cast<double>(length) && endD <= 0x7fffffff) ||
+      startD != static_cast<double>(static_cast<int64_t>(startD)) || endD != static_cast<double>(static_cast<int64_t>(endD))) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE",
+               "patternScan: range [" + std::to_string(startD) + ", " + std::to_string(endD) +
+                   ") is not inside the buffer of " + std::to_string(length) + " bytes",
+               true);
+    return nullptr;
+  }
+  if (!(stateD >= 0 && stateD < a.stateCount) || stateD != static_cast<double>(static_cast<int64_t>(stateD))) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE",
+               "patternScan: state " + std::to_string(stateD) + " is not one of the automaton's " +
+                   std::to_string(a.stateCount) + " states",
+               true);
+    return nullptr;
+  }
+  const uint8_t* buf = static_cast<const uint8_t*>(data);
+  const uint32_t end = static_cast<uint32_t>(endD), D = a.denseCount, cap = a.hitCapacity;
+  const int32_t* dense = a.dense;
+  int32_t* out = a.hits + 2;
+  uint32_t s = static_cast<uint32_t>(stateD), i = static_cast<uint32_t>(startD), count = 0;
+  for (; i < end; i++) {
+    uint32_t t;
+    if (s < D) {
+      const int32_t v = dense[(s << 8) | buf[i]];
+      if (v >= 0) {
+        s = static_cast<uint32_t>(v);
+        continue;
+      }
+      t = static_cast<uint32_t>(v & kStateMask);
+    } else {
+      t = SparseNext(a, s, Lower(buf[i]));
+      if (a.outCount[t] == 0) {
+        s = t;
+        continue;
+      }
+    }
+    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
+    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
+    s = t;
+    const int32_t* ids = a.outIds + a.outStart[t];
+    for (uint32_t k = 0; k < n; k++) {
+      out[2 * count] = ids[k];
+      out[2 * count + 1] = static_cast<int32_t>(i + 1);
+      count++;
+    }
+  }
+  a.hits[0] = static_cast<int32_t>(s);
+  a.hits[1] = static_cast<int32_t>(i);
+  napi_value result;
+  napi_create_uint32(env, count, &result);
+  return result;
+}
+
+}  // namespace lateral
