@@ -26,10 +26,6 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("CAPABILITY_NAMES", lateral::CapabilityNames(env));
   exports.Set("spawnCapture", Napi::Function::New(env, lateral::SpawnCapture, "spawnCapture"));
   exports.Set("patternScanner", Napi::Function::New(env, lateral::PatternScanner, "patternScanner"));
-  // Raw callback: patternScan runs once per scanned buffer, so no wrapper per call.
-  napi_value scan;
-  if (napi_create_function(env, "patternScan", NAPI_AUTO_LENGTH, lateral::PatternScan, nullptr, &scan) == napi_ok)
-    exports.Set("patternScan", Napi::Value(env, scan));
   return exports;
 }
 

@@ -4,19 +4,18 @@
 // The automaton is built in JS; patternScanner(tables) only borrows its typed arrays: it
 // validates them once (every state index in range, every edge/output range inside its array,
 // so no later scan can read out of bounds whatever the input), keeps a strong reference to
-// each (their ArrayBuffers cannot be freed, and backing stores do not move) and returns an
-// External holding raw pointers into them. patternScan(handle, buf, start, end, state) then
-// runs the same loop as AhoCorasick.scanRange and writes (patternId, end) pairs into the
-// automaton's hit buffer (an Int32Array registered with it):
-//   hits[0] = automaton state after the last byte consumed, hits[1] = next position,
-//   hits[2 + 2k], hits[3 + 2k] = pattern id and end of hit k; returns the number of hits.
-// A scan stops early (hits[1] < end) only when the next byte's outputs would not fit; JS
-// hands the hits to its sink and calls again from hits[1] with state hits[0], so hits come
-// out in the JS loop's order and none is lost. The buffer holds at least the largest output
-// set of any state (checked here), so every call makes progress.
-//
-// patternScan is a raw napi_callback (no node-addon-api wrappers): it runs once per scanned
-// buffer, and its argument checks come from the N-API calls' own status codes.
+// each (their ArrayBuffers cannot be freed, and backing stores do not move) and returns a scan
+// function bound to them (the Automaton is the function's data, freed with it). Its one
+// argument is the buffer; the rest goes through the automaton's hit buffer (an Int32Array
+// registered with it), so a call converts no numbers and unwraps no handle:
+//   in:  io[0] = automaton state, io[1] = start, io[2] = end
+//   out: io[0] = state after the last byte consumed, io[1] = where to resume (end when done),
+//        io[3] = hit count n, io[4 + 2k], io[5 + 2k] = pattern id and end of hit k < n.
+// A scan stops early (io[1] < end) only when the next byte's outputs would not fit; JS hands
+// the hits to its sink and calls again, so hits come out in the JS loop's order and none is
+// lost. The buffer holds at least the largest output set of any state (checked here), so
+// every call makes progress. A range outside the buffer or an unknown state throws a
+// RangeError (code LATERAL_ERR_NATIVE).
 #include "patternScan.h"
 
 #include <stdint.h>
@@ -31,7 +30,7 @@ namespace {
 
 constexpr int32_t kStateMask = 0x7fffffff;
 constexpr uint32_t kRow = 256;
-constexpr napi_type_tag kAutomatonTag = {0x6c61746572616c2dULL, 0x61632d7363616e31ULL};
+constexpr uint32_t kIoHeader = 4;
 
 struct Automaton {
   const int32_t* dense = nullptr;
@@ -136,6 +135,74 @@ void ThrowCoded(napi_env env, const char* code, const std::string& msg, bool ran
   else napi_throw_type_error(env, code, msg.c_str());
 }
 
+// The scan function patternScanner returns (bound to one Automaton): scan(buf), see the top.
+napi_value Scan(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  void* self = nullptr;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, &arg, nullptr, &self) != napi_ok || argc < 1 ||
+      napi_get_typedarray_info(env, arg, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan(buf): buf must be a Uint8Array", false);
+    return nullptr;
+  }
+  const Automaton& a = *static_cast<const Automaton*>(self);
+  int32_t* io = a.hits;
+  const int32_t state = io[0], start = io[1], endIn = io[2];
+  if (start < 0 || start > endIn || static_cast<size_t>(endIn) > length) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE",
+               "patternScan: range [" + std::to_string(start) + ", " + std::to_string(endIn) +
+                   ") is not inside the buffer of " + std::to_string(length) + " bytes",
+               true);
+    return nullptr;
+  }
+  if (state < 0 || static_cast<uint32_t>(state) >= a.stateCount) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE",
+               "patternScan: state " + std::to_string(state) + " is not one of the automaton's " +
+                   std::to_string(a.stateCount) + " states",
+               true);
+    return nullptr;
+  }
+  const uint8_t* buf = static_cast<const uint8_t*>(data);
+  const uint32_t end = static_cast<uint32_t>(endIn), D = a.denseCount, cap = a.hitCapacity;
+  const int32_t* dense = a.dense;
+  int32_t* out = io + kIoHeader;
+  uint32_t s = static_cast<uint32_t>(state), i = static_cast<uint32_t>(start), count = 0;
+  for (; i < end; i++) {
+    uint32_t t;
+    if (s < D) {
+      const int32_t v = dense[(s << 8) | buf[i]];
+      if (v >= 0) {
+        s = static_cast<uint32_t>(v);
+        continue;
+      }
+      t = static_cast<uint32_t>(v & kStateMask);
+    } else {
+      t = SparseNext(a, s, Lower(buf[i]));
+      if (a.outCount[t] == 0) {
+        s = t;
+        continue;
+      }
+    }
+    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
+    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
+    s = t;
+    const int32_t* ids = a.outIds + a.outStart[t];
+    for (uint32_t k = 0; k < n; k++) {
+      out[2 * count] = ids[k];
+      out[2 * count + 1] = static_cast<int32_t>(i + 1);
+      count++;
+    }
+  }
+  io[0] = static_cast<int32_t>(s);
+  io[1] = static_cast<int32_t>(i);
+  io[3] = static_cast<int32_t>(count);
+  return nullptr;
+}
+
 }  // namespace
 
 Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
@@ -173,111 +240,30 @@ Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
           "edgeByte and edgeTarget one per edge";
     ok = false;
   }
-  if (ok && (hitLen < 4 || hitLen % 2 != 0 || hitLen > 0x7fffffff)) {
-    err = "tables.hits must be an Int32Array of 2 + 2 * capacity entries (capacity >= 1)";
+  if (ok && (hitLen < kIoHeader + 2 || hitLen % 2 != 0 || hitLen > 0x7fffffff)) {
+    err = "tables.hits must be an Int32Array of 4 + 2 * capacity entries (capacity >= 1)";
     ok = false;
   }
   if (ok) {
     a->stateCount = static_cast<uint32_t>(n1);
     a->hits = const_cast<int32_t*>(hits);
-    a->hitCapacity = static_cast<uint32_t>((hitLen - 2) / 2);
+    a->hitCapacity = static_cast<uint32_t>((hitLen - kIoHeader) / 2);
     ok = Validate(*a, denseLen, edgeLen, outLen, &err);
   }
   if (!ok) {
     ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: " + err, false);
     return env.Undefined();
   }
-  Napi::External<Automaton> handle = Napi::External<Automaton>::New(env, a.release(), [](Napi::Env, Automaton* p) { delete p; });
-  if (napi_type_tag_object(env, handle, &kAutomatonTag) != napi_ok) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: cannot tag the handle", false);
+  napi_value fn;
+  Automaton* raw = a.get();
+  if (napi_create_function(env, "patternScan", NAPI_AUTO_LENGTH, Scan, raw, &fn) != napi_ok ||
+      napi_add_finalizer(env, fn, raw, [](napi_env, void* p, void*) { delete static_cast<Automaton*>(p); }, nullptr,
+                         nullptr) != napi_ok) {
+    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: cannot create the scan function", false);
     return env.Undefined();
   }
-  return handle;
-}
-
-// patternScan(handle, buf, start, end, state) -> hit count (see the header comment).
-napi_value PatternScan(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 5) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan(handle, buf, start, end, state): 5 arguments", false);
-    return nullptr;
-  }
-  void* ext = nullptr;
-  bool tagged = false;
-  // The type tag tells our Externals from any other addon's (which would be misread).
-  if (napi_check_object_type_tag(env, argv[0], &kAutomatonTag, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, argv[0], &ext) != napi_ok || ext == nullptr) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: handle must come from patternScanner()", false);
-    return nullptr;
-  }
-  const Automaton& a = *static_cast<const Automaton*>(ext);
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint8_array) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: buf must be a Uint8Array", false);
-    return nullptr;
-  }
-  double startD, endD, stateD;
-  if (napi_get_value_double(env, argv[2], &startD) != napi_ok || napi_get_value_double(env, argv[3], &endD) != napi_ok ||
-      napi_get_value_double(env, argv[4], &stateD) != napi_ok) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScan: start, end and state must be numbers", false);
-    return nullptr;
-  }
-  // Written as negated comparisons so that NaN fails them too.
-  if (!(startD >= 0 && startD <= endD && endD <= static_cast<double>(length) && endD <= 0x7fffffff) ||
-      startD != static_cast<double>(static_cast<int64_t>(startD)) || endD != static_cast<double>(static_cast<int64_t>(endD))) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE",
-               "patternScan: range [" + std::to_string(startD) + ", " + std::to_string(endD) +
-                   ") is not inside the buffer of " + std::to_string(length) + " bytes",
-               true);
-    return nullptr;
-  }
-  if (!(stateD >= 0 && stateD < a.stateCount) || stateD != static_cast<double>(static_cast<int64_t>(stateD))) {
-    ThrowCoded(env, "LATERAL_ERR_NATIVE",
-               "patternScan: state " + std::to_string(stateD) + " is not one of the automaton's " +
-                   std::to_string(a.stateCount) + " states",
-               true);
-    return nullptr;
-  }
-  const uint8_t* buf = static_cast<const uint8_t*>(data);
-  const uint32_t end = static_cast<uint32_t>(endD), D = a.denseCount, cap = a.hitCapacity;
-  const int32_t* dense = a.dense;
-  int32_t* out = a.hits + 2;
-  uint32_t s = static_cast<uint32_t>(stateD), i = static_cast<uint32_t>(startD), count = 0;
-  for (; i < end; i++) {
-    uint32_t t;
-    if (s < D) {
-      const int32_t v = dense[(s << 8) | buf[i]];
-      if (v >= 0) {
-        s = static_cast<uint32_t>(v);
-        continue;
-      }
-      t = static_cast<uint32_t>(v & kStateMask);
-    } else {
-      t = SparseNext(a, s, Lower(buf[i]));
-      if (a.outCount[t] == 0) {
-        s = t;
-        continue;
-      }
-    }
-    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
-    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
-    s = t;
-    const int32_t* ids = a.outIds + a.outStart[t];
-    for (uint32_t k = 0; k < n; k++) {
-      out[2 * count] = ids[k];
-      out[2 * count + 1] = static_cast<int32_t>(i + 1);
-      count++;
-    }
-  }
-  a.hits[0] = static_cast<int32_t>(s);
-  a.hits[1] = static_cast<int32_t>(i);
-  napi_value result;
-  napi_create_uint32(env, count, &result);
-  return result;
+  a.release();  // owned by the function's finalizer now
+  return Napi::Value(env, fn);
 }
 
 }  // namespace lateral

@@ -124,8 +124,12 @@ export interface NativePatternTables {
   hits: Int32Array;
 }
 
-/** Opaque handle of an automaton borrowed by the addon (an N-API External). */
-export interface NativePatternHandle { readonly __nativePatternHandle: never }
+/**
+ * Scans with one borrowed automaton: reads state, start and end from hits[0..2], writes the
+ * state, the resume position and the hit count to hits[0], hits[1], hits[3] and the hits
+ * from hits[4]. RangeError (code LATERAL_ERR_NATIVE) on a bad range or state.
+ */
+export type NativePatternScan = (buf: Uint8Array) => void;
 
 export interface NativeAddon {
   NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
@@ -145,15 +149,11 @@ export interface NativeAddon {
    */
   spawnCapture(file: string, args: readonly string[], timeoutMs: number): NativeSpawnResult;
   /**
-   * Validates the tables and keeps references to them; throws TypeError (code
-   * LATERAL_ERR_NATIVE) on an inconsistent table. Absent from addons built before it.
+   * Validates the tables, keeps references to them and returns the scan function bound to
+   * them; TypeError (code LATERAL_ERR_NATIVE) on an inconsistent table. Absent from addons
+   * built before it.
    */
-  patternScanner?(tables: NativePatternTables): NativePatternHandle;
-  /**
-   * Scans buf[start, end) from `state`: writes hits into the tables' hit buffer and returns
-   * their count (hits[0]: state, hits[1]: where to resume). RangeError on a bad range/state.
-   */
-  patternScan?(handle: NativePatternHandle, buf: Uint8Array, start: number, end: number, state: number): number;
+  patternScanner?(tables: NativePatternTables): NativePatternScan;
 }
 
 let cached: NativeAddon | undefined;

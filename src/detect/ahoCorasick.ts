@@ -20,9 +20,10 @@
 // automaton's hit buffer and the hits are handed to the sink afterwards, in the same order.
 // Shorter buffers stay in JS, where the N-API call would cost more than it saves.
 
-import type { NativePatternHandle } from '../capture/native';
+import type { NativePatternScan } from '../capture/native';
+import { LateralError } from '../errors';
 import { LOWER } from './keywords/content';
-import { nativePatternScan } from './nativePatternScan';
+import { nativePatternScanner } from './nativePatternScan';
 
 const DENSE_STATES = 4096;
 const OUT_BIT = 0x80000000 | 0;
@@ -31,7 +32,8 @@ const STATE_MASK = 0x7fffffff;
 const HIT_CAPACITY = 1024;
 /** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
 export const NATIVE_MIN_BYTES = 64;
-const NATIVE_SCAN = nativePatternScan === null ? null : nativePatternScan.scan;
+/** Header of the hit buffer: state, position, end, hit count (native/patternScan.cc). */
+const IO_HEADER = 4;
 
 /** Receives pattern hits: `end` is the index just past the match in the scanned buffer. */
 export interface PatternSink {
@@ -58,8 +60,8 @@ export class AhoCorasick {
    * every scan in JS. Tests and benchmarks set it; the engine keeps the default.
    */
   nativeMinBytes = NATIVE_MIN_BYTES;
-  private native: NativePatternHandle | null = null;
-  /** [state, resume position, then (pattern id, end) pairs]: written by the native scan. */
+  private native: NativePatternScan | null = null;
+  /** [state, position, end, hit count, then (pattern id, end) pairs]: shared with the native scan. */
   private hits = new Int32Array(0);
   /** A sink that scans with this automaton again from hit() gets the JS loop (hits is in use). */
   private scanning = false;
@@ -182,11 +184,11 @@ export class AhoCorasick {
       }
     }
     this.dense = dense;
-    if (nativePatternScan !== null) {
+    if (nativePatternScanner !== null) {
       let maxOut = 0;
       for (let i = 0; i < N; i++) if (this.outCount[i]! > maxOut) maxOut = this.outCount[i]!;
-      this.hits = new Int32Array(2 + 2 * Math.max(HIT_CAPACITY, maxOut));
-      this.native = nativePatternScan.scanner({
+      this.hits = new Int32Array(IO_HEADER + 2 * Math.max(HIT_CAPACITY, maxOut));
+      this.native = nativePatternScanner({
         dense, denseCount: D, edgeStart: this.edgeStart, edgeCount: this.edgeCount, edgeByte: this.edgeByte,
         edgeTarget: this.edgeTarget, fail: this.fail, outStart: this.outStart, outCount: this.outCount,
         outIds: this.outIds, hits: this.hits,
@@ -194,9 +196,9 @@ export class AhoCorasick {
     }
   }
 
-  /** Whether ranges of nativeMinBytes or more go to the native loop. */
-  get usesNative(): boolean {
-    return this.native !== null && this.nativeMinBytes !== Infinity;
+  /** Whether the native loop is there for this automaton (ranges of nativeMinBytes or more). */
+  get hasNative(): boolean {
+    return this.native !== null;
   }
 
   /** Transition from a deep (sparse) state on a lowered byte, following failure links. */
@@ -245,16 +247,20 @@ export class AhoCorasick {
    * sequence. A bad range or state throws (RangeError) instead of reading out of bounds.
    */
   private scanNative(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
-    const hits = this.hits, handle = this.native!;
-    let s = state, i = start;
+    if (!(start >= 0 && end <= buf.length) || (start | 0) !== start || (end | 0) !== end || (state | 0) !== state) {
+      throw new LateralError('LATERAL_ERR_NATIVE', `scanRange: [${start}, ${end}) from state ${state} is not a range of the ${buf.length}-byte buffer`);
+    }
+    const io = this.hits, scan = this.native!;
     this.scanning = true;
     try {
+      io[0] = state;
+      io[1] = start;
+      io[2] = end;
       for (;;) {
-        const n = NATIVE_SCAN!(handle, buf, i, end, s);
-        s = hits[0]!;
-        i = hits[1]!;
-        for (let k = 0, o = 2; k < n; k++, o += 2) sink.hit(hits[o]!, hits[o + 1]!);
-        if (i >= end) return s;
+        scan(buf);
+        const n = io[3]!;
+        for (let k = 0, o = IO_HEADER; k < n; k++, o += 2) sink.hit(io[o]!, io[o + 1]!);
+        if (io[1]! >= end) return io[0]!;
       }
     } finally {
       this.scanning = false;

@@ -2,23 +2,20 @@
 // addon cannot load (not built), was built before patternScan existed, or LATERAL_JS_MATCHER=1
 // forces the JS loop (differential tests, benchmarks). AhoCorasick falls back to its own loop
 // then, with identical results.
-import { loadNativeAddon, type NativePatternHandle, type NativePatternTables } from '../capture/native';
+import { loadNativeAddon, type NativePatternScan, type NativePatternTables } from '../capture/native';
 
-export interface NativePatternScan {
-  scanner(tables: NativePatternTables): NativePatternHandle;
-  scan(handle: NativePatternHandle, buf: Uint8Array, start: number, end: number, state: number): number;
-}
+export type NativePatternScanner = (tables: NativePatternTables) => NativePatternScan;
 
-function load(): NativePatternScan | null {
+function load(): NativePatternScanner | null {
   if (process.env.LATERAL_JS_MATCHER === '1') return null;
   try {
     const addon = loadNativeAddon();
-    const scanner = addon.patternScanner, scan = addon.patternScan;
-    if (scanner === undefined || scan === undefined) return null;
-    return { scanner, scan };
+    const scanner = addon.patternScanner;
+    return scanner === undefined ? null : scanner;
   } catch {
     return null;
   }
 }
 
-export const nativePatternScan: NativePatternScan | null = load();
+/** Borrows an automaton's tables and returns its native scan function (null: JS loop only). */
+export const nativePatternScanner: NativePatternScanner | null = load();
