@@ -19,6 +19,7 @@
 #include "patternScan.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <memory>
 #include <string>
@@ -35,6 +36,11 @@ constexpr uint32_t kIoHeader = 4;
 struct Automaton {
   const int32_t* dense = nullptr;
   uint32_t denseCount = 0;
+  // The first dense16Count rows again with 16-bit entries (bit 15: has outputs), built here:
+  // half the cache footprint of the scan's hottest rows, as Suricata's util-mpm-ac.c keeps a
+  // u16 state table below 32767 states. Rows with a target that needs more bits end it.
+  std::vector<uint16_t> dense16;
+  uint32_t dense16Count = 0;
   uint32_t stateCount = 0;
   const int32_t* edgeStart = nullptr;
   const int32_t* edgeCount = nullptr;
@@ -71,7 +77,7 @@ bool TypedArrayOf(Napi::Object tables, const char* name, napi_typedarray_type ty
   Napi::Value v = tables.Get(name);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
     *err = std::string("tables.") + name + " must be a " +
-           (type == napi_uint8_array ? "Uint8Array" : "Int32Array");
+           (type == napi_uint8_array ? "Uint8Array" : type == napi_uint16_array ? "Uint16Array" : "Int32Array");
     return false;
   }
   Napi::TypedArray ta = v.As<Napi::TypedArray>();
@@ -135,6 +141,67 @@ void ThrowCoded(napi_env env, const char* code, const std::string& msg, bool ran
   else napi_throw_type_error(env, code, msg.c_str());
 }
 
+void BuildDense16(Automaton* a) {
+  uint32_t rows = 0;
+  for (; rows < a->denseCount; rows++) {
+    const int32_t* row = a->dense + static_cast<size_t>(rows) * kRow;
+    bool fits = true;
+    for (uint32_t c = 0; c < kRow && fits; c++) fits = (row[c] & kStateMask) < 0x8000;
+    if (!fits) break;
+  }
+  a->dense16.resize(static_cast<size_t>(rows) * kRow);
+  for (size_t k = 0; k < a->dense16.size(); k++) {
+    const int32_t v = a->dense[k];
+    a->dense16[k] = static_cast<uint16_t>((v & kStateMask) | (v < 0 ? 0x8000 : 0));
+  }
+  a->dense16Count = rows;
+}
+
+// AhoCorasick.scanRange's loop: from *state at byte *pos up to end, hits into out; stops
+// before a byte whose outputs would not fit. Returns the hit count.
+uint32_t Loop(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t* out, uint32_t* state, uint32_t* pos) {
+  const uint32_t D = a.denseCount, D16 = a.dense16Count, cap = a.hitCapacity;
+  const int32_t* dense = a.dense;
+  const uint16_t* dense16 = a.dense16.data();
+  uint32_t s = *state, i = *pos, count = 0;
+  for (; i < end; i++) {
+    uint32_t t;
+    if (s < D16) {
+      const uint16_t v = dense16[(s << 8) | buf[i]];
+      if ((v & 0x8000u) == 0) {
+        s = v;
+        continue;
+      }
+      t = v & 0x7fffu;
+    } else if (s < D) {
+      const int32_t v = dense[(s << 8) | buf[i]];
+      if (v >= 0) {
+        s = static_cast<uint32_t>(v);
+        continue;
+      }
+      t = static_cast<uint32_t>(v & kStateMask);
+    } else {
+      t = SparseNext(a, s, Lower(buf[i]));
+      if (a.outCount[t] == 0) {
+        s = t;
+        continue;
+      }
+    }
+    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
+    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
+    s = t;
+    const int32_t* ids = a.outIds + a.outStart[t];
+    for (uint32_t k = 0; k < n; k++) {
+      out[2 * count] = ids[k];
+      out[2 * count + 1] = static_cast<int32_t>(i + 1);
+      count++;
+    }
+  }
+  *state = s;
+  *pos = i;
+  return count;
+}
+
 // The scan function patternScanner returns (bound to one Automaton): scan(buf), see the top.
 napi_value Scan(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
@@ -167,36 +234,9 @@ napi_value Scan(napi_env env, napi_callback_info cbinfo) {
     return nullptr;
   }
   const uint8_t* buf = static_cast<const uint8_t*>(data);
-  const uint32_t end = static_cast<uint32_t>(endIn), D = a.denseCount, cap = a.hitCapacity;
-  const int32_t* dense = a.dense;
-  int32_t* out = io + kIoHeader;
+  const uint32_t end = static_cast<uint32_t>(endIn);
   uint32_t s = static_cast<uint32_t>(state), i = static_cast<uint32_t>(start), count = 0;
-  for (; i < end; i++) {
-    uint32_t t;
-    if (s < D) {
-      const int32_t v = dense[(s << 8) | buf[i]];
-      if (v >= 0) {
-        s = static_cast<uint32_t>(v);
-        continue;
-      }
-      t = static_cast<uint32_t>(v & kStateMask);
-    } else {
-      t = SparseNext(a, s, Lower(buf[i]));
-      if (a.outCount[t] == 0) {
-        s = t;
-        continue;
-      }
-    }
-    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
-    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
-    s = t;
-    const int32_t* ids = a.outIds + a.outStart[t];
-    for (uint32_t k = 0; k < n; k++) {
-      out[2 * count] = ids[k];
-      out[2 * count + 1] = static_cast<int32_t>(i + 1);
-      count++;
-    }
-  }
+  count = Loop(a, buf, end, io + kIoHeader, &s, &i);
   io[0] = static_cast<int32_t>(s);
   io[1] = static_cast<int32_t>(i);
   io[3] = static_cast<int32_t>(count);
@@ -250,6 +290,7 @@ Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
     a->hitCapacity = static_cast<uint32_t>((hitLen - kIoHeader) / 2);
     ok = Validate(*a, denseLen, edgeLen, outLen, &err);
   }
+  if (ok && getenv("LATERAL_AC_NO16") == nullptr) BuildDense16(a.get());
   if (!ok) {
     ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: " + err, false);
     return env.Undefined();

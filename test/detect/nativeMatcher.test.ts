@@ -109,6 +109,20 @@ test('deep sparse states beyond the 4096 dense rows', () => {
   assert.ok(assertSame(ac2, text2, randomCuts(4, 30, text2.length), 'long') >= 150);
 });
 
+test('wide automata: dense rows whose targets need more than 15 bits (16-bit rows end there)', () => {
+  // 40,000 random 3-byte patterns: ~35k states at depth 2, so rows of depth-1 states point
+  // past 32767 and the native 16-bit copy covers only the rows before the first such one.
+  const all = Array.from({ length: 256 }, (_, i) => i);
+  const { patterns, text } = fixture(21, 40_000, all, 300_000, 1);
+  const r = rng(22);
+  const wide = patterns.map(() => Uint8Array.from({ length: 3 }, () => r() & 0xff));
+  const ac = new AhoCorasick(wide);
+  assert.ok(ac.stateCount > 0x8000 + 20_000, `states ${ac.stateCount}`);
+  // The text repeats pattern bytes so that deep states and hits are reached.
+  for (let o = 0; o + 3 <= text.length; o += 7) text.set(wide[r() % wide.length]!, o);
+  assert.ok(assertSame(ac, text, randomCuts(23, 25, text.length), 'wide') > 40_000);
+});
+
 test('overlapping patterns and hit-buffer overflow: nothing lost, order kept', () => {
   // 3 hits per byte: 30,000 hits through a 1,024-pair buffer.
   const aa = new AhoCorasick([Uint8Array.of(0x61), Uint8Array.of(0x61, 0x41), Uint8Array.of(0x41, 0x61, 0x61)]);
