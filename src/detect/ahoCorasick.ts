@@ -31,7 +31,7 @@ const STATE_MASK = 0x7fffffff;
 /** Hit pairs the native scan writes before handing them over (more if a state has more outputs). */
 const HIT_CAPACITY = 1024;
 /** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
-export const NATIVE_MIN_BYTES = 64;
+export const NATIVE_MIN_BYTES = 96;
 /** Header of the hit buffer: state, position, end, hit count (native/patternScan.cc). */
 const IO_HEADER = 4;
 
