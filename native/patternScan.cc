@@ -20,7 +20,9 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +54,8 @@ struct Automaton {
   const int32_t* outIds = nullptr;
   int32_t* hits = nullptr;
   uint32_t hitCapacity = 0;  // pairs
+  uint32_t maxOut = 0;       // largest output set of a state
+  uint32_t maxDepth = 0;     // longest pattern: the state after a byte depends on no older byte
   // Strong references: the typed arrays outlive this object whatever JS does with them.
   std::vector<Napi::Reference<Napi::Value>> keep;
 };
@@ -141,6 +145,25 @@ void ThrowCoded(napi_env env, const char* code, const std::string& msg, bool ran
   else napi_throw_type_error(env, code, msg.c_str());
 }
 
+// maxOut and maxDepth (trie depth from the edges: BFS numbering puts a child after its parent;
+// tables that do not leave interleaving off, see Scan).
+void MeasureDepth(Automaton* a) {
+  std::vector<uint32_t> depth(a->stateCount, 0);
+  uint32_t maxDepth = 0, maxOut = 0;
+  for (uint32_t s = 0; s < a->stateCount; s++) {
+    maxOut = std::max(maxOut, static_cast<uint32_t>(a->outCount[s]));
+    const int32_t st = a->edgeStart[s], n = a->edgeCount[s];
+    for (int32_t k = 0; k < n; k++) {
+      const uint32_t t = static_cast<uint32_t>(a->edgeTarget[st + k]);
+      if (t <= s) maxDepth = UINT32_MAX / 8;
+      else depth[t] = depth[s] + 1;
+      maxDepth = std::max(maxDepth, depth[t]);
+    }
+  }
+  a->maxDepth = maxDepth;
+  a->maxOut = maxOut;
+}
+
 void BuildDense16(Automaton* a) {
   uint32_t rows = 0;
   for (; rows < a->denseCount; rows++) {
@@ -157,49 +180,103 @@ void BuildDense16(Automaton* a) {
   a->dense16Count = rows;
 }
 
-// AhoCorasick.scanRange's loop: from *state at byte *pos up to end, hits into out; stops
-// before a byte whose outputs would not fit. Returns the hit count.
-uint32_t Loop(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t* out, uint32_t* state, uint32_t* pos) {
-  const uint32_t D = a.denseCount, D16 = a.dense16Count, cap = a.hitCapacity;
-  const int32_t* dense = a.dense;
-  const uint16_t* dense16 = a.dense16.data();
-  uint32_t s = *state, i = *pos, count = 0;
-  for (; i < end; i++) {
-    uint32_t t;
-    if (s < D16) {
-      const uint16_t v = dense16[(s << 8) | buf[i]];
-      if ((v & 0x8000u) == 0) {
-        s = v;
-        continue;
-      }
-      t = v & 0x7fffu;
-    } else if (s < D) {
-      const int32_t v = dense[(s << 8) | buf[i]];
-      if (v >= 0) {
-        s = static_cast<uint32_t>(v);
-        continue;
-      }
-      t = static_cast<uint32_t>(v & kStateMask);
-    } else {
-      t = SparseNext(a, s, Lower(buf[i]));
-      if (a.outCount[t] == 0) {
-        s = t;
-        continue;
-      }
+// One scan position: AhoCorasick.scanRange's loop state. Hits whose end is <= recordAfter
+// are not written (the warm-up of an interleaved chain, see Scan).
+struct Chain {
+  uint32_t s, i, end, count, cap, recordAfter;
+  int32_t* out;
+};
+
+// One byte of AhoCorasick.scanRange's loop; false (nothing consumed) when the byte's outputs
+// would not fit.
+inline bool Step(const Automaton& a, const uint16_t* dense16, Chain& c, const uint8_t* buf) {
+  const uint32_t s = c.s;
+  const uint8_t b = buf[c.i];
+  uint32_t t;
+  if (s < a.dense16Count) {
+    const uint16_t v = dense16[(s << 8) | b];
+    if ((v & 0x8000u) == 0) {
+      c.s = v;
+      c.i++;
+      return true;
     }
-    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
-    if (count + n > cap) break;  // resume at byte i from state s (JS calls again)
-    s = t;
-    const int32_t* ids = a.outIds + a.outStart[t];
-    for (uint32_t k = 0; k < n; k++) {
-      out[2 * count] = ids[k];
-      out[2 * count + 1] = static_cast<int32_t>(i + 1);
-      count++;
+    t = v & 0x7fffu;
+  } else if (s < a.denseCount) {
+    const int32_t v = a.dense[(s << 8) | b];
+    if (v >= 0) {
+      c.s = static_cast<uint32_t>(v);
+      c.i++;
+      return true;
+    }
+    t = static_cast<uint32_t>(v & kStateMask);
+  } else {
+    t = SparseNext(a, s, Lower(b));
+    if (a.outCount[t] == 0) {
+      c.s = t;
+      c.i++;
+      return true;
     }
   }
-  *state = s;
-  *pos = i;
-  return count;
+  const uint32_t end = c.i + 1;
+  if (end > c.recordAfter) {
+    const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
+    if (c.count + n > c.cap) return false;  // resume at this byte from state s
+    const int32_t* ids = a.outIds + a.outStart[t];
+    int32_t* o = c.out + 2 * c.count;
+    for (uint32_t k = 0; k < n; k++) {
+      o[2 * k] = ids[k];
+      o[2 * k + 1] = static_cast<int32_t>(end);
+    }
+    c.count += n;
+  }
+  c.s = t;
+  c.i = end;
+  return true;
+}
+
+// Below this many bytes (or 4 x the longest pattern) a range is one chain.
+constexpr uint32_t kInterleaveMin = 512;
+
+// Scans [c.i, c.end). A long range is cut in two halves scanned in lockstep: the loop is bound
+// by the latency of each byte's table load, which depends on the previous one, and two
+// independent chains overlap their loads. The second chain starts from the root maxDepth
+// bytes before the middle (hits there not written): an Aho-Corasick state is the longest
+// suffix of the text read that is a trie path, never longer than maxDepth, so at the middle
+// it is in the state the first chain arrives in. Its hits go to the second half of the hit
+// buffer and are moved behind the first chain's: the JS loop's order. If the first chain
+// fills its half, the second one's work is dropped and the scan resumes where the first
+// stopped; if the second fills its half, where the second stopped.
+void Scan(const Automaton& a, Chain& c, const uint8_t* buf) {
+  const uint16_t* dense16 = a.dense16.data();
+  const uint32_t len = c.end - c.i;
+  const uint32_t half = c.cap / 2;
+  if (len < kInterleaveMin || len / 4 < a.maxDepth || half < a.maxOut || half == 0) {
+    while (c.i < c.end && Step(a, dense16, c, buf)) {
+    }
+    return;
+  }
+  const uint32_t mid = c.i + len / 2;
+  Chain x{c.s, c.i, mid, 0, half, 0, c.out};
+  Chain y{0, mid - a.maxDepth, c.end, 0, half, mid, c.out + 2 * half};
+  for (;;) {
+    if (x.i >= x.end || y.i >= y.end) break;
+    if (!Step(a, dense16, x, buf)) break;
+    if (!Step(a, dense16, y, buf)) break;
+  }
+  while (x.i < x.end && Step(a, dense16, x, buf)) {
+  }
+  if (x.i < x.end) {  // the first half's hits filled its part of the buffer
+    c.s = x.s;
+    c.i = x.i;
+    c.count = x.count;
+    return;
+  }
+  while (y.i < y.end && Step(a, dense16, y, buf)) {
+  }
+  memmove(c.out + 2 * x.count, y.out, sizeof(int32_t) * 2 * y.count);
+  c.s = y.s;
+  c.i = y.i;
+  c.count = x.count + y.count;
 }
 
 // The scan function patternScanner returns (bound to one Automaton): scan(buf), see the top.
@@ -235,11 +312,11 @@ napi_value Scan(napi_env env, napi_callback_info cbinfo) {
   }
   const uint8_t* buf = static_cast<const uint8_t*>(data);
   const uint32_t end = static_cast<uint32_t>(endIn);
-  uint32_t s = static_cast<uint32_t>(state), i = static_cast<uint32_t>(start), count = 0;
-  count = Loop(a, buf, end, io + kIoHeader, &s, &i);
-  io[0] = static_cast<int32_t>(s);
-  io[1] = static_cast<int32_t>(i);
-  io[3] = static_cast<int32_t>(count);
+  Chain c{static_cast<uint32_t>(state), static_cast<uint32_t>(start), end, 0, a.hitCapacity, 0, io + kIoHeader};
+  Scan(a, c, buf);
+  io[0] = static_cast<int32_t>(c.s);
+  io[1] = static_cast<int32_t>(c.i);
+  io[3] = static_cast<int32_t>(c.count);
   return nullptr;
 }
 
@@ -290,7 +367,9 @@ Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
     a->hitCapacity = static_cast<uint32_t>((hitLen - kIoHeader) / 2);
     ok = Validate(*a, denseLen, edgeLen, outLen, &err);
   }
+  if (ok) MeasureDepth(a.get());
   if (ok && getenv("LATERAL_AC_NO16") == nullptr) BuildDense16(a.get());
+  if (ok && getenv("LATERAL_AC_NO2") != nullptr) a->maxDepth = UINT32_MAX / 8;
   if (!ok) {
     ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: " + err, false);
     return env.Undefined();

@@ -187,7 +187,8 @@ export class AhoCorasick {
     if (nativePatternScanner !== null) {
       let maxOut = 0;
       for (let i = 0; i < N; i++) if (this.outCount[i]! > maxOut) maxOut = this.outCount[i]!;
-      this.hits = new Int32Array(IO_HEADER + 2 * Math.max(HIT_CAPACITY, maxOut));
+      // Two halves: a long range is scanned as two interleaved chains (native/patternScan.cc).
+      this.hits = new Int32Array(IO_HEADER + 4 * Math.max(HIT_CAPACITY, maxOut));
       this.native = nativePatternScanner({
         dense, denseCount: D, edgeStart: this.edgeStart, edgeCount: this.edgeCount, edgeByte: this.edgeByte,
         edgeTarget: this.edgeTarget, fail: this.fail, outStart: this.outStart, outCount: this.outCount,

@@ -128,6 +128,13 @@ test('overlapping patterns and hit-buffer overflow: nothing lost, order kept', (
   const aa = new AhoCorasick([Uint8Array.of(0x61), Uint8Array.of(0x61, 0x41), Uint8Array.of(0x41, 0x61, 0x61)]);
   const text = new Uint8Array(10_000).fill(0x61);
   assert.is(assertSame(aa, text, randomCuts(8, 5, text.length), 'aaa'), 3 * 10_000 - 3);
+  // Long ranges are scanned as two interleaved halves (native/patternScan.cc): hits only in
+  // the second half (it fills its part of the buffer first), only in the first, and both.
+  const quiet = new Uint8Array(5000).fill(0x62), loud = new Uint8Array(5000).fill(0x61);
+  for (const t of [Buffer.concat([quiet, loud]), Buffer.concat([loud, quiet]), Buffer.concat([loud, loud]), Buffer.concat([quiet, loud, quiet])]) {
+    assertSame(aa, t, randomCuts(t.length, 3, t.length), `halves ${t.length}`);
+    assertSame(aa, t, [], `halves ${t.length} whole`);
+  }
   // A state with more outputs (1,100 suffix patterns) than the default buffer holds.
   const suffixes = Array.from({ length: 1100 }, (_, i) => new Uint8Array(i + 1).fill(0x41));
   const deep = new AhoCorasick(suffixes);
