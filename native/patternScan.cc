@@ -16,6 +16,10 @@
 // lost. The buffer holds at least the largest output set of any state (checked here), so
 // every call makes progress. A range outside the buffer or an unknown state throws a
 // RangeError (code LATERAL_ERR_NATIVE).
+//
+// Two things the JS loop does not do, each measured (docs/performance.md "Native matcher
+// (session 4)"): the hot dense rows are copied once into 16-bit entries (half the cache
+// footprint), and a long range is scanned as two interleaved chains (ScanRange).
 #include "patternScan.h"
 
 #include <stdint.h>
@@ -180,103 +184,147 @@ void BuildDense16(Automaton* a) {
   a->dense16Count = rows;
 }
 
-// One scan position: AhoCorasick.scanRange's loop state. Hits whose end is <= recordAfter
-// are not written (the warm-up of an interleaved chain, see Scan).
-struct Chain {
-  uint32_t s, i, end, count, cap, recordAfter;
-  int32_t* out;
+// What StepSlow did: the new state and hit count, or ok = false (the byte's outputs would
+// not fit; nothing consumed). Returned by value, in registers: the callers keep their state
+// and position in registers too (had they passed them by address, the per-byte store and
+// reload would sit in each byte's dependency chain).
+struct Stepped {
+  uint32_t s;
+  uint32_t count;
+  bool ok;
 };
 
-// One byte of AhoCorasick.scanRange's loop; false (nothing consumed) when the byte's outputs
-// would not fit.
-inline bool Step(const Automaton& a, const uint16_t* dense16, Chain& c, const uint8_t* buf) {
-  const uint32_t s = c.s;
-  const uint8_t b = buf[c.i];
+// One byte of AhoCorasick.scanRange's loop, the uncommon cases: a 32-bit dense row, a sparse
+// state, a state with outputs. Hits with end <= recordAfter are not written (the warm-up of
+// an interleaved chain, see ScanRange).
+__attribute__((noinline)) Stepped StepSlow(const Automaton& a, uint32_t s, uint8_t b, uint32_t end, int32_t* out,
+                                           uint32_t count, uint32_t cap, uint32_t recordAfter) {
   uint32_t t;
   if (s < a.dense16Count) {
-    const uint16_t v = dense16[(s << 8) | b];
-    if ((v & 0x8000u) == 0) {
-      c.s = v;
-      c.i++;
-      return true;
-    }
+    const uint16_t v = a.dense16[(s << 8) | b];
+    if ((v & 0x8000u) == 0) return {v, count, true};
     t = v & 0x7fffu;
   } else if (s < a.denseCount) {
     const int32_t v = a.dense[(s << 8) | b];
-    if (v >= 0) {
-      c.s = static_cast<uint32_t>(v);
-      c.i++;
-      return true;
-    }
+    if (v >= 0) return {static_cast<uint32_t>(v), count, true};
     t = static_cast<uint32_t>(v & kStateMask);
   } else {
     t = SparseNext(a, s, Lower(b));
-    if (a.outCount[t] == 0) {
-      c.s = t;
-      c.i++;
-      return true;
-    }
+    if (a.outCount[t] == 0) return {t, count, true};
   }
-  const uint32_t end = c.i + 1;
-  if (end > c.recordAfter) {
+  if (end > recordAfter) {
     const uint32_t n = static_cast<uint32_t>(a.outCount[t]);
-    if (c.count + n > c.cap) return false;  // resume at this byte from state s
+    if (count + n > cap) return {s, count, false};
     const int32_t* ids = a.outIds + a.outStart[t];
-    int32_t* o = c.out + 2 * c.count;
+    int32_t* o = out + 2 * count;
     for (uint32_t k = 0; k < n; k++) {
       o[2 * k] = ids[k];
       o[2 * k + 1] = static_cast<int32_t>(end);
     }
-    c.count += n;
+    count += n;
   }
-  c.s = t;
-  c.i = end;
-  return true;
+  return {t, count, true};
+}
+
+// Scans buf[i, end) from state s into out (cap pairs); stops before a byte whose outputs would
+// not fit. s, i, count are updated.
+inline void ScanOne(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t* out, uint32_t cap,
+                    uint32_t recordAfter, uint32_t& sRef, uint32_t& iRef, uint32_t& countRef) {
+  const uint16_t* dense16 = a.dense16.data();
+  const uint32_t d16n = a.dense16Count;
+  uint32_t s = sRef, i = iRef, count = countRef;
+  for (; i < end; i++) {
+    if (s < d16n) {
+      const uint16_t v = dense16[(s << 8) | buf[i]];
+      if ((v & 0x8000u) == 0) {
+        s = v;
+        continue;
+      }
+    }
+    const Stepped r = StepSlow(a, s, buf[i], i + 1, out, count, cap, recordAfter);
+    if (!r.ok) break;
+    s = r.s;
+    count = r.count;
+  }
+  sRef = s;
+  iRef = i;
+  countRef = count;
 }
 
 // Below this many bytes (or 4 x the longest pattern) a range is one chain.
 constexpr uint32_t kInterleaveMin = 512;
 
-// Scans [c.i, c.end). A long range is cut in two halves scanned in lockstep: the loop is bound
-// by the latency of each byte's table load, which depends on the previous one, and two
-// independent chains overlap their loads. The second chain starts from the root maxDepth
-// bytes before the middle (hits there not written): an Aho-Corasick state is the longest
-// suffix of the text read that is a trie path, never longer than maxDepth, so at the middle
-// it is in the state the first chain arrives in. Its hits go to the second half of the hit
-// buffer and are moved behind the first chain's: the JS loop's order. If the first chain
-// fills its half, the second one's work is dropped and the scan resumes where the first
-// stopped; if the second fills its half, where the second stopped.
-void Scan(const Automaton& a, Chain& c, const uint8_t* buf) {
-  const uint16_t* dense16 = a.dense16.data();
-  const uint32_t len = c.end - c.i;
-  const uint32_t half = c.cap / 2;
+// Scans [*pos, end) from *state; returns the hit count, updates *state and *pos (where to
+// resume). A long range is cut in two halves scanned in lockstep: the loop is bound by the
+// latency of each byte's table load, which depends on the previous one, and two independent
+// chains overlap their loads. The second chain starts from the root maxDepth bytes before the
+// middle (hits there not written): an Aho-Corasick state is the longest suffix of the text
+// read that is a trie path, never longer than maxDepth, so at the middle it is in the state
+// the first chain arrives in. Its hits go to the second half of the hit buffer and are moved
+// behind the first chain's: the JS loop's order. If the first chain fills its half, the
+// second one's work is dropped and the scan resumes where the first stopped; if the second
+// fills its half, where the second stopped.
+uint32_t ScanRange(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t* out, uint32_t* state, uint32_t* pos) {
+  const uint32_t len = end - *pos, cap = a.hitCapacity, half = cap / 2;
+  uint32_t count = 0;
   if (len < kInterleaveMin || len / 4 < a.maxDepth || half < a.maxOut || half == 0) {
-    while (c.i < c.end && Step(a, dense16, c, buf)) {
+    ScanOne(a, buf, end, out, cap, 0, *state, *pos, count);
+    return count;
+  }
+  const uint16_t* dense16 = a.dense16.data();
+  const uint32_t d16n = a.dense16Count;
+  const uint32_t mid = *pos + len / 2;
+  int32_t* yout = out + 2 * half;
+  uint32_t xs = *state, xi = *pos, xc = 0, ys = 0, yi = mid - a.maxDepth, yc = 0;
+  bool ok = true;
+  while (xi < mid && yi < end) {
+    if (xs < d16n) {
+      const uint16_t v = dense16[(xs << 8) | buf[xi]];
+      if ((v & 0x8000u) == 0) {
+        xs = v;
+        xi++;
+      } else {
+        const Stepped r = StepSlow(a, xs, buf[xi], xi + 1, out, xc, half, 0);
+        if (!r.ok) break;
+        xs = r.s;
+        xc = r.count;
+        xi++;
+      }
+    } else {
+      const Stepped r = StepSlow(a, xs, buf[xi], xi + 1, out, xc, half, 0);
+      if (!r.ok) break;
+      xs = r.s;
+      xc = r.count;
+      xi++;
     }
-    return;
+    if (ys < d16n) {
+      const uint16_t v = dense16[(ys << 8) | buf[yi]];
+      if ((v & 0x8000u) == 0) {
+        ys = v;
+        yi++;
+        continue;
+      }
+    }
+    const Stepped r = StepSlow(a, ys, buf[yi], yi + 1, yout, yc, half, mid);
+    if (!r.ok) {
+      ok = false;
+      break;
+    }
+    ys = r.s;
+    yc = r.count;
+    yi++;
   }
-  const uint32_t mid = c.i + len / 2;
-  Chain x{c.s, c.i, mid, 0, half, 0, c.out};
-  Chain y{0, mid - a.maxDepth, c.end, 0, half, mid, c.out + 2 * half};
-  for (;;) {
-    if (x.i >= x.end || y.i >= y.end) break;
-    if (!Step(a, dense16, x, buf)) break;
-    if (!Step(a, dense16, y, buf)) break;
+  ScanOne(a, buf, mid, out, half, 0, xs, xi, xc);
+  if (xi < mid) {  // the first half's hits filled its part of the buffer
+    *state = xs;
+    *pos = xi;
+    return xc;
   }
-  while (x.i < x.end && Step(a, dense16, x, buf)) {
-  }
-  if (x.i < x.end) {  // the first half's hits filled its part of the buffer
-    c.s = x.s;
-    c.i = x.i;
-    c.count = x.count;
-    return;
-  }
-  while (y.i < y.end && Step(a, dense16, y, buf)) {
-  }
-  memmove(c.out + 2 * x.count, y.out, sizeof(int32_t) * 2 * y.count);
-  c.s = y.s;
-  c.i = y.i;
-  c.count = x.count + y.count;
+  if (ok) ScanOne(a, buf, end, yout, half, mid, ys, yi, yc);
+  memmove(out + 2 * xc, yout, sizeof(int32_t) * 2 * yc);
+  *state = ys;
+  *pos = yi;
+  return xc + yc;
 }
 
 // The scan function patternScanner returns (bound to one Automaton): scan(buf), see the top.
@@ -312,11 +360,11 @@ napi_value Scan(napi_env env, napi_callback_info cbinfo) {
   }
   const uint8_t* buf = static_cast<const uint8_t*>(data);
   const uint32_t end = static_cast<uint32_t>(endIn);
-  Chain c{static_cast<uint32_t>(state), static_cast<uint32_t>(start), end, 0, a.hitCapacity, 0, io + kIoHeader};
-  Scan(a, c, buf);
-  io[0] = static_cast<int32_t>(c.s);
-  io[1] = static_cast<int32_t>(c.i);
-  io[3] = static_cast<int32_t>(c.count);
+  uint32_t s = static_cast<uint32_t>(state), i = static_cast<uint32_t>(start);
+  const uint32_t count = ScanRange(a, buf, end, io + kIoHeader, &s, &i);
+  io[0] = static_cast<int32_t>(s);
+  io[1] = static_cast<int32_t>(i);
+  io[3] = static_cast<int32_t>(count);
   return nullptr;
 }
 
@@ -368,7 +416,8 @@ Napi::Value PatternScanner(const Napi::CallbackInfo& info) {
     ok = Validate(*a, denseLen, edgeLen, outLen, &err);
   }
   if (ok) MeasureDepth(a.get());
-  if (ok && getenv("LATERAL_AC_NO16") == nullptr) BuildDense16(a.get());
+  if (ok) BuildDense16(a.get());
+  // Measurement knob (bench/enginePerf.ts): one chain per range, no interleaving.
   if (ok && getenv("LATERAL_AC_NO2") != nullptr) a->maxDepth = UINT32_MAX / 8;
   if (!ok) {
     ThrowCoded(env, "LATERAL_ERR_NATIVE", "patternScanner: " + err, false);

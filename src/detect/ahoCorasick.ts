@@ -28,8 +28,11 @@ import { nativePatternScanner } from './nativePatternScan';
 const DENSE_STATES = 4096;
 const OUT_BIT = 0x80000000 | 0;
 const STATE_MASK = 0x7fffffff;
-/** Hit pairs the native scan writes before handing them over (more if a state has more outputs). */
-const HIT_CAPACITY = 1024;
+/**
+ * Hit pairs per half of the native hit buffer (more if a state has more outputs): a full half
+ * hands the hits over and the scan resumes.
+ */
+const HIT_CAPACITY = 4096;
 /** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
 export const NATIVE_MIN_BYTES = 96;
 /** Header of the hit buffer: state, position, end, hit count (native/patternScan.cc). */

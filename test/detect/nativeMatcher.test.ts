@@ -135,12 +135,23 @@ test('overlapping patterns and hit-buffer overflow: nothing lost, order kept', (
     assertSame(aa, t, randomCuts(t.length, 3, t.length), `halves ${t.length}`);
     assertSame(aa, t, [], `halves ${t.length} whole`);
   }
-  // A state with more outputs (1,100 suffix patterns) than the default buffer holds.
-  const suffixes = Array.from({ length: 1100 }, (_, i) => new Uint8Array(i + 1).fill(0x41));
+  // A state with more outputs (4,200 suffix patterns) than a half of the default buffer
+  // (4,096 pairs) holds: the buffer is sized for it. ~9.5M hits: compared by count and hash.
+  const suffixes = Array.from({ length: 4200 }, (_, i) => new Uint8Array(i + 1).fill(0x41));
   const deep = new AhoCorasick(suffixes);
-  const t2 = new Uint8Array(2500).fill(0x61);
-  const n = assertSame(deep, t2, randomCuts(9, 7, t2.length), 'suffixes');
-  assert.is(n, 1100 * 2500 - (1100 * 1099) / 2);
+  const t2 = new Uint8Array(4400).fill(0x61);
+  const hashed = (min: number, cuts: number[]): [number, number, number] => {
+    const h = { n: 0, h: 0, hit(id: number, end: number): void { this.n++; this.h = (Math.imul(this.h, 31) + id * 8191 + end) | 0; } };
+    let st = 0, from = 0;
+    deep.nativeMinBytes = min;
+    for (const end of [...cuts, t2.length]) { st = deep.scanRange(t2, from, end, st, h); from = end; }
+    deep.nativeMinBytes = NATIVE_MIN_BYTES;
+    return [h.n, h.h, st];
+  };
+  const want = hashed(JS, []);
+  assert.is(want[0], 4200 * 4400 - (4200 * 4199) / 2);
+  assert.equal(hashed(NATIVE, []), want);
+  assert.equal(hashed(NATIVE, [1000, 1001, 3000]), want);
 });
 
 test('empty ranges and buffers return the given state with no hits', () => {
