@@ -253,6 +253,10 @@ inline void ScanOne(const Automaton& a, const uint8_t* buf, uint32_t end, int32_
 
 // Below this many bytes (or 4 x the longest pattern) a range is one chain.
 constexpr uint32_t kInterleaveMin = 512;
+// A call scans at most this much (JS calls again): when the first chain fills its half of
+// the hit buffer, the second chain's work is dropped, so the halves are kept short enough
+// that this stays rare (ET Open's payload automaton over a pcap file: 1 hit per 20 bytes).
+constexpr uint32_t kWindow = 64 * 1024;
 
 // Scans [*pos, end) from *state; returns the hit count, updates *state and *pos (where to
 // resume). A long range is cut in two halves scanned in lockstep: the loop is bound by the
@@ -265,6 +269,7 @@ constexpr uint32_t kInterleaveMin = 512;
 // second one's work is dropped and the scan resumes where the first stopped; if the second
 // fills its half, where the second stopped.
 uint32_t ScanRange(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t* out, uint32_t* state, uint32_t* pos) {
+  if (end - *pos > kWindow) end = *pos + kWindow;
   const uint32_t len = end - *pos, cap = a.hitCapacity, half = cap / 2;
   uint32_t count = 0;
   if (len < kInterleaveMin || len / 4 < a.maxDepth || half < a.maxOut || half == 0) {

@@ -34,7 +34,7 @@ const STATE_MASK = 0x7fffffff;
  */
 const HIT_CAPACITY = 4096;
 /** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
-export const NATIVE_MIN_BYTES = 96;
+export const NATIVE_MIN_BYTES = 512;
 /** Header of the hit buffer: state, position, end, hit count (native/patternScan.cc). */
 const IO_HEADER = 4;
 
