@@ -2,8 +2,9 @@
 // other load stay out of the figures (CPU time of this process, not wall time):
 //   node --trace-gc dist/bench/enginePerf.js RULES PCAP [ROUNDS]
 // prints rule load/compile CPU time and heap, then per round the replay's packets/s of CPU
-// time, then the raw Aho-Corasick scan rate of the rule set's payload automaton over the
-// pcap's bytes. Lines between "enginePerf: replay begin/end" markers are the GC trace of the
+// time, then the raw Aho-Corasick scan rate (JS loop and native loop) of the rule set's
+// payload automaton over the pcap's bytes; ENGINEPERF_RAW_ALL=1 adds every buffer's automaton
+// and the cost per scan by range length. Lines between "enginePerf: replay begin/end" markers are the GC trace of the
 // replay rounds alone; bytes allocated ≈ the sum over those GCs of (heap before this GC − heap
 // after the previous one), divided by the packets of the rounds (docs/performance.md).
 import * as fs from 'node:fs';

@@ -15,10 +15,11 @@
 // A scan can stop and resume (scanRange takes and returns the automaton state): the engine
 // uses it to scan each reassembled stream byte once across packets (detectEngine.ts).
 //
-// Buffers of nativeMinBytes or more are scanned by the same loop in C++ (native/patternScan.cc,
-// over these very tables, borrowed without a copy): it writes (pattern id, end) pairs into the
-// automaton's hit buffer and the hits are handed to the sink afterwards, in the same order.
-// Shorter buffers stay in JS, where the N-API call would cost more than it saves.
+// Ranges of nativeMinBytes or more are scanned in C++ (native/patternScan.cc, over these very
+// tables, borrowed without a copy; long ranges as two interleaved chains): it writes
+// (pattern id, end) pairs into the automaton's hit buffer and the hits are handed to the sink
+// afterwards, in the JS loop's order. Shorter ranges stay in JS, where the N-API call would
+// cost more than it saves.
 
 import type { NativePatternScan } from '../capture/native';
 import { LateralError } from '../errors';
@@ -248,7 +249,8 @@ export class AhoCorasick {
   /**
    * The native loop: each call fills the hit buffer (or finishes the range) and the hits are
    * handed out before the next call resumes where it stopped, so the sink sees the JS loop's
-   * sequence. A bad range or state throws (RangeError) instead of reading out of bounds.
+   * sequence. A bad range or state throws (LateralError / RangeError, code LATERAL_ERR_NATIVE)
+   * instead of reading out of bounds.
    */
   private scanNative(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
     if (!(start >= 0 && end <= buf.length) || (start | 0) !== start || (end | 0) !== end || (state | 0) !== state) {
