@@ -1,4 +1,5 @@
-// Module entry: exports the NfQueue class and the layout constants JS needs.
+// Module entry: exports the NfQueue class, the layout constants JS needs, and the helpers
+// (capabilities, spawnCapture, the Aho-Corasick scan loop).
 // N-API modules are context-aware, so the addon loads in every worker thread.
 // netinet/in.h before any linux/ header, or the two in.h definitions collide.
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 
 #include "capabilities.h"
 #include "nfQueue.h"
+#include "patternScan.h"
 #include "spawnCapture.h"
 
 namespace {
@@ -23,6 +25,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("dropCapabilities", Napi::Function::New(env, lateral::DropCapabilities, "dropCapabilities"));
   exports.Set("CAPABILITY_NAMES", lateral::CapabilityNames(env));
   exports.Set("spawnCapture", Napi::Function::New(env, lateral::SpawnCapture, "spawnCapture"));
+  exports.Set("patternScanner", Napi::Function::New(env, lateral::PatternScanner, "patternScanner"));
   return exports;
 }
 

@@ -106,6 +106,31 @@ export interface NativeSpawnResult {
   error: string;
 }
 
+/**
+ * An Aho-Corasick automaton's tables as src/detect/ahoCorasick.ts builds them, plus the hit
+ * buffer native patternScan writes into (native/patternScan.cc explains the layout).
+ */
+export interface NativePatternTables {
+  dense: Int32Array;
+  denseCount: number;
+  edgeStart: Int32Array;
+  edgeCount: Int32Array;
+  edgeByte: Uint8Array;
+  edgeTarget: Int32Array;
+  fail: Int32Array;
+  outStart: Int32Array;
+  outCount: Int32Array;
+  outIds: Int32Array;
+  hits: Int32Array;
+}
+
+/**
+ * Scans with one borrowed automaton: reads state, start and end from hits[0..2], writes the
+ * state, the resume position and the hit count to hits[0], hits[1], hits[3] and the hits
+ * from hits[4]. RangeError (code LATERAL_ERR_NATIVE) on a bad range or state.
+ */
+export type NativePatternScan = (buf: Uint8Array) => void;
+
 export interface NativeAddon {
   NfQueue: new (options: NativeNfQueueOptions) => NativeNfQueue;
   META_STRIDE: number;
@@ -123,6 +148,12 @@ export interface NativeAddon {
    * /dev/null, and returns its output; killed after timeoutMs.
    */
   spawnCapture(file: string, args: readonly string[], timeoutMs: number): NativeSpawnResult;
+  /**
+   * Validates the tables, keeps references to them and returns the scan function bound to
+   * them; TypeError (code LATERAL_ERR_NATIVE) on an inconsistent table. Absent from addons
+   * built before it.
+   */
+  patternScanner?(tables: NativePatternTables): NativePatternScan;
 }
 
 let cached: NativeAddon | undefined;

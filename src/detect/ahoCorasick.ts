@@ -14,12 +14,30 @@
 //
 // A scan can stop and resume (scanRange takes and returns the automaton state): the engine
 // uses it to scan each reassembled stream byte once across packets (detectEngine.ts).
+//
+// Ranges of nativeMinBytes or more are scanned in C++ (native/patternScan.cc, over these very
+// tables, borrowed without a copy; long ranges as two interleaved chains): it writes
+// (pattern id, end) pairs into the automaton's hit buffer and the hits are handed to the sink
+// afterwards, in the JS loop's order. Shorter ranges stay in JS, where the N-API call would
+// cost more than it saves.
 
+import type { NativePatternScan } from '../capture/native';
+import { LateralError } from '../errors';
 import { LOWER } from './keywords/content';
+import { nativePatternScanner } from './nativePatternScan';
 
 const DENSE_STATES = 4096;
 const OUT_BIT = 0x80000000 | 0;
 const STATE_MASK = 0x7fffffff;
+/**
+ * Hit pairs per half of the native hit buffer (more if a state has more outputs): a full half
+ * hands the hits over and the scan resumes.
+ */
+const HIT_CAPACITY = 4096;
+/** Measured crossover of the native call (docs/performance.md "Native matcher (session 4)"). */
+export const NATIVE_MIN_BYTES = 512;
+/** Header of the hit buffer: state, position, end, hit count (native/patternScan.cc). */
+const IO_HEADER = 4;
 
 /** Receives pattern hits: `end` is the index just past the match in the scanned buffer. */
 export interface PatternSink {
@@ -41,6 +59,16 @@ export class AhoCorasick {
   readonly patternLength: Int32Array;
   readonly patternCount: number;
   readonly stateCount: number;
+  /**
+   * Ranges at least this long are scanned natively (when the addon is there); Infinity keeps
+   * every scan in JS. Tests and benchmarks set it; the engine keeps the default.
+   */
+  nativeMinBytes = NATIVE_MIN_BYTES;
+  private native: NativePatternScan | null = null;
+  /** [state, position, end, hit count, then (pattern id, end) pairs]: shared with the native scan. */
+  private hits = new Int32Array(0);
+  /** A sink that scans with this automaton again from hit() gets the JS loop (hits is in use). */
+  private scanning = false;
 
   constructor(patterns: Uint8Array[]) {
     this.patternCount = patterns.length;
@@ -160,6 +188,22 @@ export class AhoCorasick {
       }
     }
     this.dense = dense;
+    if (nativePatternScanner !== null) {
+      let maxOut = 0;
+      for (let i = 0; i < N; i++) if (this.outCount[i]! > maxOut) maxOut = this.outCount[i]!;
+      // Two halves: a long range is scanned as two interleaved chains (native/patternScan.cc).
+      this.hits = new Int32Array(IO_HEADER + 4 * Math.max(HIT_CAPACITY, maxOut));
+      this.native = nativePatternScanner({
+        dense, denseCount: D, edgeStart: this.edgeStart, edgeCount: this.edgeCount, edgeByte: this.edgeByte,
+        edgeTarget: this.edgeTarget, fail: this.fail, outStart: this.outStart, outCount: this.outCount,
+        outIds: this.outIds, hits: this.hits,
+      });
+    }
+  }
+
+  /** Whether the native loop is there for this automaton (ranges of nativeMinBytes or more). */
+  get hasNative(): boolean {
+    return this.native !== null;
   }
 
   /** Transition from a deep (sparse) state on a lowered byte, following failure links. */
@@ -183,6 +227,7 @@ export class AhoCorasick {
    * sink is a long-lived object (no closure per call).
    */
   scanRange(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
+    if (end - start >= this.nativeMinBytes && this.native !== null && !this.scanning) return this.scanNative(buf, start, end, state, sink);
     let s = state;
     const dense = this.dense, D = this.denseCount;
     for (let i = start; i < end; i++) {
@@ -199,5 +244,32 @@ export class AhoCorasick {
       for (let k = 0; k < n; k++) sink.hit(this.outIds[o + k]!, i + 1);
     }
     return s;
+  }
+
+  /**
+   * The native loop: each call fills the hit buffer (or finishes the range) and the hits are
+   * handed out before the next call resumes where it stopped, so the sink sees the JS loop's
+   * sequence. A bad range or state throws (LateralError / RangeError, code LATERAL_ERR_NATIVE)
+   * instead of reading out of bounds.
+   */
+  private scanNative(buf: Uint8Array, start: number, end: number, state: number, sink: PatternSink): number {
+    if (!(start >= 0 && end <= buf.length) || (start | 0) !== start || (end | 0) !== end || (state | 0) !== state) {
+      throw new LateralError('LATERAL_ERR_NATIVE', `scanRange: [${start}, ${end}) from state ${state} is not a range of the ${buf.length}-byte buffer`);
+    }
+    const io = this.hits, scan = this.native!;
+    this.scanning = true;
+    try {
+      io[0] = state;
+      io[1] = start;
+      io[2] = end;
+      for (;;) {
+        scan(buf);
+        const n = io[3]!;
+        for (let k = 0, o = IO_HEADER; k < n; k++, o += 2) sink.hit(io[o]!, io[o + 1]!);
+        if (io[1]! >= end) return io[0]!;
+      }
+    } finally {
+      this.scanning = false;
+    }
   }
 }
