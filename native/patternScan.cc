@@ -283,25 +283,17 @@ uint32_t ScanRange(const Automaton& a, const uint8_t* buf, uint32_t end, int32_t
   uint32_t xs = *state, xi = *pos, xc = 0, ys = 0, yi = mid - a.maxDepth, yc = 0;
   bool ok = true;
   while (xi < mid && yi < end) {
-    if (xs < d16n) {
-      const uint16_t v = dense16[(xs << 8) | buf[xi]];
-      if ((v & 0x8000u) == 0) {
-        xs = v;
-        xi++;
-      } else {
-        const Stepped r = StepSlow(a, xs, buf[xi], xi + 1, out, xc, half, 0);
-        if (!r.ok) break;
-        xs = r.s;
-        xc = r.count;
-        xi++;
-      }
+    // 0x8000: the slow step (a target with outputs, or a state past the 16-bit rows).
+    const uint16_t xv = xs < d16n ? dense16[(xs << 8) | buf[xi]] : 0x8000u;
+    if ((xv & 0x8000u) == 0) {
+      xs = xv;
     } else {
       const Stepped r = StepSlow(a, xs, buf[xi], xi + 1, out, xc, half, 0);
       if (!r.ok) break;
       xs = r.s;
       xc = r.count;
-      xi++;
     }
+    xi++;
     if (ys < d16n) {
       const uint16_t v = dense16[(ys << 8) | buf[yi]];
       if ((v & 0x8000u) == 0) {

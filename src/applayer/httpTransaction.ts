@@ -43,6 +43,21 @@ function put(out: Uint8Array, at: number, src: Uint8Array): number {
   return at + n;
 }
 
+/** Writes "Name: value\r\n" per header (except those keyed `skip`) at `at`; returns the end. */
+function putHeaderLines(out: Uint8Array, at: number, hs: readonly HttpHeader[], skip: string | null): number {
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i]!;
+    if (h.key === skip) continue;
+    at = put(out, at, h.name);
+    out[at++] = 0x3a;
+    out[at++] = 0x20;
+    at = put(out, at, h.value);
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
+  }
+  return at;
+}
+
 /** The parts joined into one slab buffer (cold: multi-buffers; see the make* for the hot ones). */
 function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
@@ -264,17 +279,7 @@ export class HttpTransaction {
     }
     if (count === 0) return null;
     const out = allocBytes(n);
-    let at = 0;
-    for (let i = 0; i < hs.length; i++) {
-      const h = hs[i]!;
-      if (h.key === skip) continue;
-      at = put(out, at, h.name);
-      out[at++] = 0x3a;
-      out[at++] = 0x20;
-      at = put(out, at, h.value);
-      out[at++] = 0x0d;
-      out[at++] = 0x0a;
-    }
+    putHeaderLines(out, 0, hs, skip);
     return out;
   }
 
@@ -321,15 +326,7 @@ export class HttpTransaction {
     let at = put(out, 0, line);
     out[at++] = 0x0d;
     out[at++] = 0x0a;
-    for (let i = 0; i < hs.length; i++) {
-      const h = hs[i]!;
-      at = put(out, at, h.name);
-      out[at++] = 0x3a;
-      out[at++] = 0x20;
-      at = put(out, at, h.value);
-      out[at++] = 0x0d;
-      out[at++] = 0x0a;
-    }
+    at = putHeaderLines(out, at, hs, null);
     if (hs.length > 0) {
       out[at++] = 0x0d;
       out[at] = 0x0a;
