@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline replay throughput, Lateral vs Suricata 7 (`suricata -r --runmode single`), same
-# pcaps, same ruleset, in one run. Rule-load time is measured on a one-packet pcap; packet
+# pcaps, same ruleset, in one run. Rule-load time is measured on a one-packet pcap (median of 3); packet
 # rate is packets / (total time - load time), so the rate is about inspection, not start-up.
 # A rule file with broken rules is run as Suricata runs it: those rules are left out.
 # MB/s counts the captured bytes of the pcap (file size minus pcap headers).
@@ -68,13 +68,25 @@ stretch() { # pcap -> path of a pcap holding $repeat time-shifted copies of it
   echo "$out"
 }
 
+# Suricata's ET Open load varies by several CPU seconds from run to run (16.6 vs 22.5 s seen in
+# two runs minutes apart), which alone moved a rate by 2x: the load is the median of
+# LATERAL_BENCH_LOAD_RUNS one-packet runs (default 3), wall and CPU each.
+load_runs=${LATERAL_BENCH_LOAD_RUNS:-3}
+load_median() { # run_suricata|run_lateral -> "wall cpu" medians over $load_runs one-packet runs
+  local k runs=()
+  for ((k = 0; k < load_runs; k++)); do runs+=("$("$1" "$one_packet")"); done
+  local m=$(( (load_runs + 1) / 2 ))
+  printf '%s %s' "$(printf '%s\n' "${runs[@]}" | awk '{ print $1 }' | sort -g | sed -n "${m}p")" \
+    "$(printf '%s\n' "${runs[@]}" | awk '{ print $2 }' | sort -g | sed -n "${m}p")"
+}
+
 printf '%-22s %8s %9s %8s %8s %8s %8s %9s %9s %8s\n' pcap packets engine load_s load_cpu total_s tot_cpu pkt/s pkt/s_cpu MB/s_cpu
 for original in "${pcaps[@]}"; do
   pcap=$(stretch "$original")
   packets=$(tcpdump -r "$pcap" 2>/dev/null | wc -l)
   bytes=$(( $(stat -c %s "$pcap") - 24 - 16 * packets ))
-  read -r s_lw s_lc <<<"$(run_suricata "$one_packet")"; read -r s_tw s_tc <<<"$(run_suricata "$pcap")"
-  read -r l_lw l_lc <<<"$(run_lateral "$one_packet")"; read -r l_tw l_tc <<<"$(run_lateral "$pcap")"
+  read -r s_lw s_lc <<<"$(load_median run_suricata)"; read -r s_tw s_tc <<<"$(run_suricata "$pcap")"
+  read -r l_lw l_lc <<<"$(load_median run_lateral)"; read -r l_tw l_tc <<<"$(run_lateral "$pcap")"
   s_pps=$(rate "$packets" "$s_tw" "$s_lw"); s_cpps=$(rate "$packets" "$s_tc" "$s_lc")
   l_pps=$(rate "$packets" "$l_tw" "$l_lw"); l_cpps=$(rate "$packets" "$l_tc" "$l_lc")
   alerts=$(grep -c '"event_type":"alert"' "$work/lateral-eve.json" || true)
