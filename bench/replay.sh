@@ -6,7 +6,7 @@
 # MB/s counts the captured bytes of the pcap (file size minus pcap headers).
 # Suricata spends ~20 s CPU loading ET Open and ~2 s inspecting the lab workload, so load-time
 # noise on a busy machine can swamp the difference; each pcap is therefore replayed as
-# LATERAL_BENCH_REPEAT (default 4) back-to-back copies, each shifted by an hour (editcap -t,
+# LATERAL_BENCH_REPEAT (default 16) back-to-back copies, each shifted by an hour (editcap -t,
 # mergecap -a) so the copies' flows are new flows to both engines.
 # Usage: bench/replay.sh [RULES] [PCAP...]   (defaults: ET Open; two captured lab workloads:
 #   the mixed one (3,000 HTTP requests + 20,000 Redis commands) and an HTTP-heavy one (12,000
@@ -55,7 +55,7 @@ mbps() { # bytes total load -> MB/s
   echo "$1 $2 $3" | awk '{ d = $2 - $3; r = 0; if (d > 0) r = $1 / 1e6 / d; printf "%.1f", r }'
 }
 
-repeat=${LATERAL_BENCH_REPEAT:-4}
+repeat=${LATERAL_BENCH_REPEAT:-16}
 command -v mergecap >/dev/null || { echo "bench: mergecap/editcap missing: apt-get install wireshark-common" >&2; exit 1; }
 stretch() { # pcap -> path of a pcap holding $repeat time-shifted copies of it
   local out="$work/$(basename "$1" .pcap).x$repeat.pcap" parts=() k
