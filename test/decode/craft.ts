@@ -136,3 +136,16 @@ export function tcp4(src: string, dst: string, o: TcpOpts): Uint8Array {
   const d = ip4(dst);
   return Uint8Array.from(ethernet(0x0800, ipv4(src, dst, { proto: 6 }, tcpSegment(s, d, o))));
 }
+
+/**
+ * The three frames of a TCP 3-way handshake between client:cport and server:sport, with
+ * initial sequence numbers cisn and sisn (data then starts at cisn + 1 and sisn + 1).
+ */
+export function tcpHandshake4(client: string, server: string, cport: number, sport: number, cisn: number, sisn: number): Uint8Array[] {
+  const SYN = 0x02, ACK = 0x10;
+  return [
+    tcp4(client, server, { sport: cport, dport: sport, seq: cisn, flags: SYN }),
+    tcp4(server, client, { sport, dport: cport, seq: sisn, ack: cisn + 1, flags: SYN | ACK }),
+    tcp4(client, server, { sport: cport, dport: sport, seq: cisn + 1, ack: sisn + 1, flags: ACK }),
+  ];
+}

@@ -14,7 +14,7 @@ import type { AppLayerState } from '../../src/applayer/appLayerState';
 import { bodyPoolBytes } from '../../src/applayer/httpBody';
 import type { TcpSession } from '../../src/stream/tcpSession';
 import { PacketInspector } from '../../src/verdict/packetInspector';
-import { tcp4 } from '../decode/craft';
+import { tcp4, tcpHandshake4 } from '../decode/craft';
 import { engine } from '../detect/detectFixture';
 
 const CLIENT = '10.0.0.1';
@@ -31,11 +31,7 @@ function connection(i: number): Uint8Array[] {
   const s = { sport: 80, dport: 41000 + i };
   let cs = 1000, ss = 9000;
   const A = TcpFlag.ACK, PA = TcpFlag.PSH | TcpFlag.ACK, FA = TcpFlag.FIN | TcpFlag.ACK;
-  const frames = [
-    tcp4(CLIENT, SERVER, { ...c, seq: cs, flags: TcpFlag.SYN }),
-    tcp4(SERVER, CLIENT, { ...s, seq: ss, ack: cs + 1, flags: TcpFlag.SYN | A }),
-    tcp4(CLIENT, SERVER, { ...c, seq: cs + 1, ack: ss + 1, flags: A }),
-  ];
+  const frames = tcpHandshake4(CLIENT, SERVER, c.sport, s.sport, cs, ss);
   cs++; ss++;
   const req = `GET /item/${i} HTTP/1.1\r\nHost: web${i}\r\nUser-Agent: t\r\n\r\n`;
   frames.push(tcp4(CLIENT, SERVER, { ...c, seq: cs, ack: ss, flags: PA, payload: req }));

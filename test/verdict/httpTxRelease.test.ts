@@ -9,7 +9,7 @@ import { Packet, LinkType, TcpFlag } from '../../src/decode/packet';
 import { decodePacket } from '../../src/decode/decodePacket';
 import { DecodeContext } from '../../src/decode/decodeStats';
 import { PacketInspector } from '../../src/verdict/packetInspector';
-import { tcp4 } from '../decode/craft';
+import { tcp4, tcpHandshake4 } from '../decode/craft';
 import { engine } from '../detect/detectFixture';
 
 const CLIENT = '10.0.0.1';
@@ -25,11 +25,7 @@ function keepAlive(): Uint8Array[] {
   const c = { sport: 40002, dport: 80 };
   const s = { sport: 80, dport: 40002 };
   let cs = 1000, ss = 5000;
-  const frames = [
-    tcp4(CLIENT, SERVER, { ...c, seq: cs, flags: TcpFlag.SYN }),
-    tcp4(SERVER, CLIENT, { ...s, seq: ss, ack: cs + 1, flags: TcpFlag.SYN | TcpFlag.ACK }),
-    tcp4(CLIENT, SERVER, { ...c, seq: cs + 1, ack: ss + 1, flags: TcpFlag.ACK }),
-  ];
+  const frames = tcpHandshake4(CLIENT, SERVER, c.sport, s.sport, cs, ss);
   cs++; ss++;
   for (let i = 0; i < PAIRS; i++) {
     const req = `GET /item/${i} HTTP/1.1\r\nHost: web\r\n\r\n`;
